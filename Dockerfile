@@ -1,0 +1,21 @@
+# One image for web, worker and beat; docker-compose.yml picks the command.
+FROM python:3.12-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 LAUREL_MODE=real STATIC_ROOT=/app/staticfiles
+WORKDIR /app
+
+COPY pyproject.toml README.md ./
+COPY awards ./awards
+COPY voting ./voting
+RUN pip install --no-cache-dir .
+
+COPY . .
+# collectstatic needs settings to import, not real services or secrets.
+RUN DATABASE_URL=postgres://build/build REDIS_URL=redis://build:6379/0 \
+    SECRET_KEY=build-only-secret-key-not-used-at-runtime \
+    python manage.py collectstatic --no-input -v0
+
+RUN useradd --create-home laurel && mkdir -p /app/media && chown laurel /app/media
+USER laurel
+EXPOSE 8000
+CMD ["gunicorn", "awards.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--timeout", "30"]

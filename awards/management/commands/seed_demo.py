@@ -1,0 +1,203 @@
+"""Create (or bring back up to date) the 2012 Small Business Influencer Awards demo.
+
+Deterministic and idempotent: the same 984 nominees, slugs and handles every run, so shared demo
+links keep working; running it again updates them in place and never duplicates anything.
+"""
+
+import random
+import secrets
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from awards.models import Award, Category, Nominee
+
+AWARD_SLUG = "sbia-2012"
+AWARD_ZONE = "America/Los_Angeles"
+CATEGORIES = [
+    # (name, slug, nominee count, headline templates)
+    (
+        "Journalists",
+        "journalists",
+        150,
+        ["Small business reporter, {outlet}", "Columnist at {outlet}"],
+    ),
+    ("News Outlets", "news-outlets", 100, ["Small business news for {audience}"]),
+    ("Corporations", "corporations", 144, ["Serving {audience} since {year}"]),
+    ("Leaders", "leaders", 170, ["Founder & CEO, {company}", "President, {company}"]),
+    ("Experts", "experts", 320, ["{topic} expert and author", "Speaker on {topic}"]),
+    ("Apps", "apps", 100, ["{topic} for small businesses"]),
+]
+FIRST = (
+    "Alex Amara Ben Carla Chen Dana Diego Elena Farah Grace Hana Ian Jamal Jia Kai Laura Liam Maya "
+    "Mei Nadia Noah Omar Priya Quinn Rosa Sam Sofia Tariq Uma Victor Wen Yara Zoe Aaron Bianca "
+    "Camille Devon Esther Felix Gabriel Helena Ivan Julia Keith Lena Marco Nina Oscar Paula Rafael"
+).split()
+LAST = (
+    "Abbott Baker Castillo Dubois Eriksen Fischer Garcia Haddad Ito Jensen Kowalski Laurent Mendes "
+    "Nakamura Okafor Petrov Quintero Rossi Schmidt Tanaka Umar Vasquez Walsh Xu Yilmaz Zimmer Adler "
+    "Brennan Chowdhury Delgado Evans Fontaine Gupta Hughes Ibarra Jovanovic Kim Lindqvist Moreau Novak"
+).split()
+OUTLETS = "Ledger Gazette Post Journal Herald Review Times Wire Digest Bulletin".split()
+TOPICS = (
+    "Marketing,Social media,Bookkeeping,Franchising,Hiring,E-commerce,Cash flow,Branding,"
+    "Customer service,Exporting,Crowdfunding,SEO,Pricing,Negotiation,Leadership"
+).split(",")
+COMPANY_WORDS = "Bright Summit Harbor Maple Northstar Pioneer Cedar Atlas Beacon Copper".split()
+PRODUCT_WORDS = (
+    "Ledgerly Invoicy Shiftly Stockwise Bookit Payday Cartful Pitchly Taskhub Hirely".split()
+)
+
+
+def demo_window(now: datetime) -> tuple[datetime, datetime]:
+    """Open a week ago; close at 11:59 pm Los Angeles time, 30 days from now."""
+
+    zone = ZoneInfo(AWARD_ZONE)
+    closing_day = timezone.localtime(now, zone).date() + timedelta(days=30)
+    closes = datetime.combine(closing_day, time(23, 59), tzinfo=zone)
+    return now - timedelta(days=7), closes
+
+
+def generated_nominees(rng: random.Random) -> list[dict]:
+    rows: list[dict] = []
+    used_names: set[str] = set()
+    for cat_name, cat_slug, count, templates in CATEGORIES:
+        for index in range(count):
+            if cat_slug == "news-outlets":
+                name = f"{rng.choice(COMPANY_WORDS)} {rng.choice(OUTLETS)}"
+            elif cat_slug == "corporations":
+                name = f"{rng.choice(COMPANY_WORDS)} {rng.choice(['Bank', 'Supply', 'Networks', 'Payments', 'Insurance'])}"
+            elif cat_slug == "apps":
+                name = f"{rng.choice(PRODUCT_WORDS)} {rng.choice(['', 'Pro', 'Go', 'HQ', 'Cloud'])}".strip()
+            else:
+                name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+            base, suffix = name, 2
+            while name in used_names:
+                name, suffix = f"{base} {_roman(suffix)}", suffix + 1
+            used_names.add(name)
+            headline = rng.choice(templates).format(
+                outlet=f"The {rng.choice(OUTLETS)}",
+                audience=rng.choice(["owners", "founders", "freelancers", "main-street shops"]),
+                year=rng.randint(1950, 2010),
+                company=f"{rng.choice(COMPANY_WORDS)} {rng.choice(['Labs', 'Co', 'Group'])}",
+                topic=rng.choice(TOPICS),
+            )
+            slug = slugify(name)
+            handle = slug.replace("-", "")[:15] + (str(index) if len(slug) > 15 else "")
+            rows.append(
+                {
+                    "category_slug": cat_slug,
+                    "name": name,
+                    "slug": slug,
+                    "headline": headline,
+                    "bio": f"{name} is nominated in {cat_name} for helping small businesses grow.",
+                    "twitter_handle": handle[:50],
+                    "website": f"https://example.com/{slug}",
+                    "audience_size": rng.randint(200, 250_000),
+                }
+            )
+    return rows
+
+
+def _roman(number: int) -> str:
+    return {2: "II", 3: "III", 4: "IV", 5: "V", 6: "VI", 7: "VII", 8: "VIII", 9: "IX"}.get(
+        number, str(number)
+    )
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the 2012 Small Business Influencer Awards demo (984 nominees)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--organizer", default="organizer", help="Username of the organizer.")
+        parser.add_argument(
+            "--password",
+            help="Organizer password. Default: 'laurel-demo' in embedded mode, random otherwise.",
+        )
+
+    @transaction.atomic
+    def handle(self, *args, organizer: str, password: str | None, **options):
+        award = self.seed_award()
+        categories = self.seed_categories(award)
+        created, updated = self.seed_nominees(award, categories)
+        password = password or (
+            "laurel-demo" if not settings.REAL_MODE else secrets.token_urlsafe(12)
+        )
+        self.seed_organizer(organizer, password)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{award.name}: {len(categories)} categories, {created} nominees created, "
+                f"{updated} updated, {award.nominees.count()} in all."
+            )
+        )
+        self.stdout.write(f"Public page: /{award.slug}/")
+        self.stdout.write(f"Organizer login: /admin/  username: {organizer}  password: {password}")
+
+    def seed_award(self) -> Award:
+        opens, closes = demo_window(timezone.now())
+        award, _ = Award.objects.update_or_create(
+            slug=AWARD_SLUG,
+            defaults={
+                "name": "2012 Small Business Influencer Awards",
+                "description": (
+                    "Celebrating the journalists, outlets, companies, leaders, experts and apps "
+                    "that help small businesses thrive. Vote once every 24 hours for each nominee "
+                    "you support."
+                ),
+                "time_zone": AWARD_ZONE,
+                "voting_opens": opens,
+                "voting_closes": closes,
+            },
+        )
+        return award
+
+    def seed_categories(self, award: Award) -> dict[str, Category]:
+        categories = {}
+        for order, (name, slug, _count, _templates) in enumerate(CATEGORIES, start=1):
+            category, _ = Category.objects.update_or_create(
+                award=award,
+                slug=slug,
+                defaults={"name": name, "display_order": order, "description": ""},
+            )
+            categories[slug] = category
+        return categories
+
+    def seed_nominees(self, award: Award, categories: dict[str, Category]) -> tuple[int, int]:
+        rows = generated_nominees(random.Random(2012))
+        existing = {n.slug: n for n in Nominee.objects.filter(award=award)}
+        fields = [
+            "category",
+            "name",
+            "headline",
+            "bio",
+            "twitter_handle",
+            "website",
+            "audience_size",
+        ]
+        to_create, to_update = [], []
+        for row in rows:
+            category = categories[row.pop("category_slug")]
+            nominee = existing.get(row["slug"])
+            if nominee is None:
+                to_create.append(Nominee(award=award, category=category, **row))
+                continue
+            nominee.category = category
+            for field in fields[1:]:
+                setattr(nominee, field, row[field])
+            to_update.append(nominee)
+        Nominee.objects.bulk_create(to_create, batch_size=500)
+        Nominee.objects.bulk_update(to_update, fields, batch_size=500)
+        return len(to_create), len(to_update)
+
+    def seed_organizer(self, username: str, password: str) -> None:
+        user, _ = get_user_model().objects.get_or_create(username=username)
+        user.is_staff = True
+        user.is_superuser = True
+        user.set_password(password)
+        user.save()

@@ -1,0 +1,189 @@
+import zoneinfo
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+
+# Words that the URL scheme gives a meaning of its own, so no award or nominee may take them.
+RESERVED_AWARD_SLUGS = frozenset({"admin", "static", "media", "api", "healthz", "favicon.ico"})
+RESERVED_NOMINEE_SLUGS = frozenset({"categories", "standings", "api", "vote", "badge"})
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            "%(value)s is not a known time zone; use a name such as America/Los_Angeles.",
+            code="unknown_time_zone",
+            params={"value": value},
+        )
+
+
+def validate_award_slug(value: str) -> None:
+    if value in RESERVED_AWARD_SLUGS:
+        raise ValidationError("“%(value)s” is reserved.", code="reserved", params={"value": value})
+
+
+def validate_nominee_slug(value: str) -> None:
+    if value in RESERVED_NOMINEE_SLUGS:
+        raise ValidationError("“%(value)s” is reserved.", code="reserved", params={"value": value})
+
+
+handle_validator = RegexValidator(
+    r"^[A-Za-z0-9_.-]{1,50}$",
+    "Enter the handle without the @, using letters, digits, dots, dashes or underscores.",
+    code="invalid_handle",
+)
+
+
+class AwardQuerySet(models.QuerySet):
+    def open_at(self, moment: datetime) -> "AwardQuerySet":
+        return self.filter(voting_opens__lte=moment, voting_closes__gt=moment)
+
+
+class Award(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True, validators=[validate_award_slug])
+    description = models.TextField(blank=True)
+    time_zone = models.CharField(
+        max_length=64,
+        default="America/Los_Angeles",
+        validators=[validate_time_zone],
+        help_text="Dates on the public pages are shown in this zone.",
+    )
+    voting_opens = models.DateTimeField()
+    voting_closes = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AwardQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-voting_closes"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(voting_closes__gt=models.F("voting_opens")),
+                name="award_closes_after_opens",
+                violation_error_message="Voting must close after it opens.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("award", kwargs={"award_slug": self.slug})
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    def is_open(self, moment: datetime) -> bool:
+        return self.voting_opens <= moment < self.voting_closes
+
+    def local(self, moment: datetime) -> datetime:
+        return timezone.localtime(moment, self.zone)
+
+
+class Category(models.Model):
+    award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="categories")
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=80)
+    display_order = models.PositiveSmallIntegerField(default=0)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["award", "display_order", "name"]
+        verbose_name_plural = "categories"
+        constraints = [
+            # Category URLs are /<award>/categories/<slug>/.
+            models.UniqueConstraint(fields=["award", "slug"], name="category_slug_unique_in_award"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "category", kwargs={"award_slug": self.award.slug, "category_slug": self.slug}
+        )
+
+
+class NomineeQuerySet(models.QuerySet):
+    def active(self) -> "NomineeQuerySet":
+        return self.filter(is_active=True)
+
+    def search(self, text: str) -> "NomineeQuerySet":
+        text = text.strip()
+        if not text:
+            return self
+        return self.filter(
+            models.Q(name__icontains=text)
+            | models.Q(twitter_handle__icontains=text.lstrip("@"))
+            | models.Q(headline__icontains=text)
+        )
+
+
+class Nominee(models.Model):
+    award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="nominees")
+    category = models.ForeignKey(
+        Category,
+        on_delete=models.PROTECT,
+        related_name="nominees",
+        help_text="The nominee's main category in this award.",
+    )
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=80,
+        validators=[validate_nominee_slug],
+        help_text="Part of the share link: /<award>/<slug>/. Changing it breaks shared links.",
+    )
+    headline = models.CharField(max_length=200, blank=True)
+    bio = models.TextField(blank=True)
+    photo = models.ImageField(upload_to="nominees/", blank=True)
+    website = models.URLField(blank=True)
+    twitter_handle = models.CharField(max_length=50, blank=True, validators=[handle_validator])
+    linkedin_url = models.URLField(blank=True)
+    facebook_url = models.URLField(blank=True)
+    audience_size = models.PositiveIntegerField(
+        default=0, help_text="Followers or readers, as the nominee reports them."
+    )
+    is_active = models.BooleanField(
+        default=True, help_text="Inactive nominees are hidden and cannot receive votes."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = NomineeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            # Share links are /<award>/<slug>/.
+            models.UniqueConstraint(fields=["award", "slug"], name="nominee_slug_unique_in_award"),
+        ]
+        indexes = [
+            # Category pages list a category's active nominees by name.
+            models.Index(fields=["category", "is_active", "name"], name="nominee_category_name"),
+            # Admin search and duplicate checks on handles.
+            models.Index(Lower("twitter_handle"), name="nominee_handle_lower"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("nominee", kwargs={"award_slug": self.award.slug, "nominee_slug": self.slug})
+
+    def clean(self) -> None:
+        if self.category_id and self.award_id and self.category.award_id != self.award_id:
+            raise ValidationError(
+                {"category": "Choose a category of this nominee's award."},
+                code="category_of_other_award",
+            )
+
+    @property
+    def initials(self) -> str:
+        words = [word for word in self.name.split() if word[:1].isalnum()]
+        return "".join(word[0] for word in words[:2]).upper() or "?"

@@ -1,0 +1,24 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import path, re_path
+from django.views.static import serve
+
+from . import views
+
+admin.site.site_header = "Laurel administration"
+admin.site.site_title = "Laurel"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("admin/", admin.site.urls),
+    path("healthz", views.healthz, name="healthz"),
+    # Nominee photos are few and small; a CDN in front of Laurel caches them in real mode.
+    re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    path("<slug:award_slug>/", views.award_detail, name="award"),
+    path(
+        "<slug:award_slug>/categories/<slug:category_slug>/",
+        views.category_detail,
+        name="category",
+    ),
+    path("<slug:award_slug>/<slug:nominee_slug>/", views.nominee_detail, name="nominee"),
+]

@@ -1,0 +1,67 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import CategoryFactory, NomineeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def nominee_list_queries(client) -> tuple[int, int]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/admin/awards/nominee/", {"all": ""})
+    assert response.status_code == 200
+    return len(queries), len(response.context["cl"].result_list)
+
+
+def test_nominee_admin_list_query_count_does_not_grow_with_nominees(client, organizer, award):
+    client.force_login(organizer)
+    categories = [CategoryFactory(award=award) for _ in range(6)]
+    for category in categories:
+        NomineeFactory.create_batch(2, category=category)
+    few_queries, few_rows = nominee_list_queries(client)
+    for index, category in enumerate(categories):
+        NomineeFactory.create_batch(320 if index == 0 else 130, category=category)
+    many_queries, many_rows = nominee_list_queries(client)
+    assert (few_rows, many_rows) == (12, 12 + 320 + 5 * 130)
+    assert many_queries == few_queries
+
+
+def test_organizer_can_search_nominees_by_handle(client, organizer, nominee):
+    client.force_login(organizer)
+    response = client.get("/admin/awards/nominee/", {"q": nominee.twitter_handle})
+    assert [n.pk for n in response.context["cl"].result_list] == [nominee.pk]
+
+
+def test_organizer_can_filter_nominees_by_category(client, organizer, nominee):
+    other = NomineeFactory(award=nominee.award, category=CategoryFactory(award=nominee.award))
+    client.force_login(organizer)
+    response = client.get("/admin/awards/nominee/", {"category": str(other.category_id)})
+    assert [n.pk for n in response.context["cl"].result_list] == [other.pk]
+
+
+def test_award_admin_edits_categories_inline(client, organizer, experts):
+    client.force_login(organizer)
+    response = client.get(f"/admin/awards/award/{experts.award_id}/change/")
+    assert response.status_code == 200
+    assert 'name="categories-0-name"' in response.text
+
+
+def test_admin_refuses_a_nominee_in_another_awards_category(client, organizer, nominee):
+    foreign = CategoryFactory()
+    client.force_login(organizer)
+    response = client.post(
+        f"/admin/awards/nominee/{nominee.pk}/change/",
+        {
+            "award": nominee.award_id,
+            "category": foreign.pk,
+            "name": nominee.name,
+            "slug": nominee.slug,
+            "audience_size": 0,
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 200
+    assert "Choose a category of this nominee" in response.text
+    nominee.refresh_from_db()
+    assert nominee.category_id != foreign.pk

@@ -1,0 +1,65 @@
+import re
+
+import pytest
+from django.core.management import call_command
+
+from awards.models import Award, Nominee
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(capsys) -> str:
+    call_command("seed_demo")
+    return capsys.readouterr().out
+
+
+def test_demo_award_has_six_categories_and_984_nominees(capsys):
+    output = seed(capsys)
+    award = Award.objects.get(slug="sbia-2012")
+    counts = {c.slug: c.nominees.count() for c in award.categories.all()}
+    assert sum(counts.values()) == 984
+    assert list(counts) == [
+        "journalists",
+        "news-outlets",
+        "corporations",
+        "leaders",
+        "experts",
+        "apps",
+    ]
+    assert counts["experts"] == 320
+    assert "984 in all" in output
+
+
+def test_demo_award_is_open_now_and_closes_at_1159_pm_los_angeles():
+    call_command("seed_demo")
+    award = Award.objects.get(slug="sbia-2012")
+    from django.utils import timezone
+
+    assert award.is_open(timezone.now())
+    closes = award.local(award.voting_closes)
+    assert (closes.hour, closes.minute) == (23, 59)
+    assert award.time_zone == "America/Los_Angeles"
+
+
+def test_seeding_twice_changes_nothing(capsys):
+    seed(capsys)
+    first = list(Nominee.objects.order_by("slug").values_list("slug", "name", "twitter_handle"))
+    output = seed(capsys)
+    second = list(Nominee.objects.order_by("slug").values_list("slug", "name", "twitter_handle"))
+    assert first == second
+    assert len(second) == 984
+    assert "0 nominees created, 984 updated" in output
+
+
+def test_demo_prints_working_organizer_credentials(client, capsys):
+    output = seed(capsys)
+    match = re.search(r"username: (\S+)  password: (\S+)", output)
+    assert match, output
+    assert client.login(username=match[1], password=match[2])
+    assert client.get("/admin/awards/nominee/").status_code == 200
+
+
+def test_demo_names_and_handles_are_unique():
+    call_command("seed_demo")
+    names = list(Nominee.objects.values_list("name", flat=True))
+    assert len(set(names)) == len(names) == 984
