@@ -19,6 +19,10 @@ class AwardAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "slug", "description"]}),
         ("Voting window", {"fields": ["time_zone", "voting_opens", "voting_closes"]}),
+        (
+            "Voting rule",
+            {"fields": ["interval_kind", "vote_interval", "vote_scope", "ip_votes_per_hour"]},
+        ),
     ]
 
 

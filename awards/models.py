@@ -1,5 +1,5 @@
 import zoneinfo
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -45,6 +45,15 @@ class AwardQuerySet(models.QuerySet):
 
 
 class Award(models.Model):
+    class IntervalKind(models.TextChoices):
+        ROLLING = "rolling", "Rolling: again once the interval has passed since the last vote"
+        CALENDAR_DAY = "calendar_day", "Once per calendar day in the award's time zone"
+
+    class Scope(models.TextChoices):
+        NOMINEE = "nominee", "Per nominee: one vote for each nominee per interval"
+        CATEGORY = "category", "Per category: one vote in each category per interval"
+        AWARD = "award", "Per award: one vote in the whole award per interval"
+
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True, validators=[validate_award_slug])
     description = models.TextField(blank=True)
@@ -56,6 +65,19 @@ class Award(models.Model):
     )
     voting_opens = models.DateTimeField()
     voting_closes = models.DateTimeField()
+    vote_interval = models.DurationField(
+        default=timedelta(hours=24),
+        help_text="With a rolling interval: how long a voter waits between votes (HH:MM:SS).",
+    )
+    interval_kind = models.CharField(
+        max_length=20, choices=IntervalKind.choices, default=IntervalKind.ROLLING
+    )
+    vote_scope = models.CharField(max_length=20, choices=Scope.choices, default=Scope.NOMINEE)
+    ip_votes_per_hour = models.PositiveIntegerField(
+        default=600,
+        help_text="Votes one IP address (or IPv6 /64) may cast per hour. Keep it generous: "
+        "offices and mobile carriers put many honest voters behind one address.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = AwardQuerySet.as_manager()
@@ -67,6 +89,16 @@ class Award(models.Model):
                 condition=models.Q(voting_closes__gt=models.F("voting_opens")),
                 name="award_closes_after_opens",
                 violation_error_message="Voting must close after it opens.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(vote_interval__gte=timedelta(minutes=1)),
+                name="award_vote_interval_at_least_a_minute",
+                violation_error_message="The voting interval must be at least a minute.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ip_votes_per_hour__gte=1),
+                name="award_ip_cap_positive",
+                violation_error_message="The per-IP cap must allow at least one vote an hour.",
             ),
         ]
 

@@ -161,6 +161,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "voting.voters.VoterCookieMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
 ]
 

@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.urls import path, re_path
 from django.views.static import serve
 
+from voting import views as voting_views
+
 from . import views
 
 admin.site.site_header = "Laurel administration"
@@ -20,5 +22,6 @@ urlpatterns = [
         views.category_detail,
         name="category",
     ),
-    path("<slug:award_slug>/<slug:nominee_slug>/", views.nominee_detail, name="nominee"),
+    path("<slug:award_slug>/<slug:nominee_slug>/", voting_views.nominee, name="nominee"),
+    path("<slug:award_slug>/<slug:nominee_slug>/vote/", voting_views.vote, name="vote"),
 ]

@@ -55,12 +55,6 @@ def category_detail(request: HttpRequest, award_slug: str, category_slug: str) -
     return render(request, "awards/category.html", context)
 
 
-def nominee_detail(request: HttpRequest, award_slug: str, nominee_slug: str) -> HttpResponse:
-    nominee = get_nominee_or_404(award_slug, nominee_slug)
-    context = {"award": nominee.award, "nominee": nominee, "now": timezone.now()}
-    return render(request, "awards/nominee.html", context)
-
-
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return render(request, "403_csrf.html", {"reason": reason}, status=403)
 

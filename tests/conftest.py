@@ -1,8 +1,10 @@
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.core.management import call_command
 
 from tests.factories import AwardFactory, CategoryFactory, NomineeFactory
+from voting.voters import Voter
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -10,6 +12,17 @@ def collected_static():
     """Real mode serves hashed static files, which exist only after collectstatic, as deployed."""
     if "Manifest" in settings.STORAGES["staticfiles"]["BACKEND"]:
         call_command("collectstatic", interactive=False, verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Rate-limit counters live in the cache; in real mode that is Redis, which outlives tests."""
+    yield
+    try:
+        if hasattr(cache, "delete_pattern"):
+            cache.delete_pattern("*")  # only Laurel's prefixed keys, not the Celery queues
+    except Exception:
+        pass
 
 
 @pytest.fixture
@@ -32,6 +45,17 @@ def organizer(db, django_user_model):
     return django_user_model.objects.create_superuser(
         "organizer", "org@example.com", "pw-organizer"
     )
+
+
+@pytest.fixture
+def voter():
+    return Voter(key="a" * 32, ip="203.0.113.7", user_agent="Mozilla/5.0 (iPhone)")
+
+
+@pytest.fixture
+def colleague():
+    """A second voter behind the same office IP address."""
+    return Voter(key="b" * 32, ip="203.0.113.7", user_agent="Mozilla/5.0 (Android)")
 
 
 def pytest_report_header(config):

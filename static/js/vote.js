@@ -1,0 +1,78 @@
+// Progressive enhancement for the vote box: vote without a page reload, show times in the
+// voter's own time zone, and count down to the next vote. Without JavaScript the form posts
+// and the server renders the same box.
+(function () {
+  "use strict";
+
+  function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
+
+  function remaining(ms) {
+    var minutes = Math.max(0, Math.ceil(ms / 60000));
+    var hours = Math.floor(minutes / 60);
+    minutes = minutes % 60;
+    if (hours >= 24) {
+      var days = Math.floor(hours / 24);
+      return plural(days, "day") + (hours % 24 ? ", " + plural(hours % 24, "hour") : "");
+    }
+    if (hours) { return plural(hours, "hour") + (minutes ? ", " + plural(minutes, "minute") : ""); }
+    return plural(Math.max(minutes, 1), "minute");
+  }
+
+  function localize(box) {
+    box.querySelectorAll("time[data-local-time]").forEach(function (el) {
+      var when = new Date(el.getAttribute("datetime"));
+      if (isNaN(when)) { return; }
+      el.textContent = when.toLocaleString(undefined, {
+        weekday: "long", month: "short", day: "numeric", hour: "numeric", minute: "2-digit",
+        timeZoneName: "short"
+      });
+    });
+  }
+
+  function tick(box) {
+    var due = false;
+    box.querySelectorAll("[data-countdown]").forEach(function (el) {
+      var ms = new Date(el.getAttribute("data-countdown")) - new Date();
+      if (ms <= 0) { due = true; } else { el.textContent = remaining(ms); }
+    });
+    if (due) { window.location.reload(); }
+  }
+
+  function enhance(box) {
+    localize(box);
+    tick(box);
+    var form = box.querySelector("form[data-vote-form]");
+    if (!form) { return; }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var button = form.querySelector("button");
+      button.disabled = true;
+      button.textContent = "Voting…";
+      fetch(form.action, {
+        method: "POST",
+        body: new FormData(form),
+        headers: { "Accept": "application/json" },
+        credentials: "same-origin"
+      }).then(function (response) {
+        return response.json().then(function (data) { return data; }, function () { return null; })
+          .then(function (data) {
+            if (!data || !data.html) { form.submit(); return; }
+            box.innerHTML = data.html;
+            enhance(box);
+            var focus = box.querySelector(".outcome");
+            if (focus) { focus.setAttribute("tabindex", "-1"); focus.focus(); }
+          });
+      }).catch(function () {
+        // Offline or interrupted: fall back to the plain form post, which reports its outcome.
+        form.submit();
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var box = document.getElementById("vote-box");
+    if (!box) { return; }
+    enhance(box);
+    setInterval(function () { tick(box); }, 30000);
+  });
+})();

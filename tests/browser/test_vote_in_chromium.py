@@ -1,0 +1,51 @@
+"""A voter on a phone, in real Chromium: one click votes, a second click shows the countdown."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from voting.models import Vote
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_click_vote_see_confirmation_then_click_again_and_see_countdown(
+    live_server, phone, nominee
+):
+    url = live_server.url + nominee.get_absolute_url() + "?ref=facebook"
+    first = phone.new_page()
+    first.goto(url)
+    second = phone.new_page()  # the same voter's other tab, opened before voting
+    second.goto(url)
+
+    first.evaluate("window.__laurelStayed = true")
+    first.get_by_role("button", name="Vote for Ada Lovelace").click()
+    expect(first.locator(".outcome")).to_have_text("Your vote for Ada Lovelace counts. Thank you!")
+    assert first.evaluate("window.__laurelStayed") is True  # updated in place, no reload
+    countdown = first.locator(".countdown")
+    expect(countdown).to_contain_text("You can vote for Ada Lovelace again")
+    # Shown in the voter's own time zone (Paris), not the award's.
+    expect(countdown.locator("time")).to_contain_text(re.compile(r"CET|GMT\+1"))
+    expect(first.get_by_role("link", name="Twitter")).to_be_visible()
+
+    second.get_by_role("button", name="Vote for Ada Lovelace").click()
+    expect(second.locator(".outcome")).to_contain_text("you already voted for Ada Lovelace")
+    expect(second.locator("[data-countdown]")).to_have_text(
+        re.compile(r"^(23 hours, 59 minutes|1 day)$")
+    )
+
+    votes = list(Vote.objects.values_list("ref", "user_agent"))
+    assert len(votes) == 1
+    assert votes[0][0] == "facebook"
+    assert "iPhone" in votes[0][1]
+
+
+def test_the_vote_button_works_without_javascript(live_server, browser, nominee):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server.url + nominee.get_absolute_url())
+    page.get_by_role("button", name="Vote for Ada Lovelace").click()
+    expect(page.locator(".outcome")).to_have_text("Your vote for Ada Lovelace counts. Thank you!")
+    context.close()
+    assert Vote.objects.count() == 1

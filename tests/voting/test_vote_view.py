@@ -1,0 +1,214 @@
+"""The share link and its Vote button, over HTTP."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from awards.models import Award
+from voting.models import Vote
+from voting.voters import COOKIE_NAME
+
+pytestmark = pytest.mark.django_db
+CRAWLERS = [
+    "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+    "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+    "Twitterbot/1.0",
+    "LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)",
+    "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
+    "WhatsApp/2.23.20.0",
+]
+
+
+def vote_url(nominee) -> str:
+    return nominee.get_absolute_url() + "vote/"
+
+
+def test_nominee_page_is_a_short_human_readable_share_link(nominee):
+    assert nominee.get_absolute_url() == "/sbia/ada-lovelace/"
+
+
+def test_nominee_page_shows_one_vote_button_in_a_post_form(client, nominee):
+    response = client.get(nominee.get_absolute_url())
+    assert response.status_code == 200
+    assert response.text.count('type="submit"') == 1
+    assert 'method="post" action="/sbia/ada-lovelace/vote/"' in response.text
+    assert "csrfmiddlewaretoken" in response.text
+    assert "Vote for Ada Lovelace" in response.text
+
+
+def test_first_visit_sets_a_long_lived_signed_voter_cookie(client, nominee):
+    response = client.get(nominee.get_absolute_url())
+    cookie = response.cookies[COOKIE_NAME]
+    assert cookie["max-age"] >= 365 * 24 * 3600
+    assert cookie["httponly"]
+    assert ":" in cookie.value  # signed
+
+
+def test_a_click_counts_and_says_when_to_vote_again(client, nominee):
+    client.get(nominee.get_absolute_url())
+    response = client.post(vote_url(nominee))
+    assert response.status_code == 200
+    assert "Your vote for Ada Lovelace counts." in response.text
+    assert "You can vote for Ada Lovelace again" in response.text
+    assert "Help Ada Lovelace win: share this page." in response.text
+    assert Vote.objects.filter(nominee=nominee).count() == 1
+
+
+def test_a_second_click_explains_why_it_did_not_count(client, nominee):
+    client.post(vote_url(nominee))
+    response = client.post(vote_url(nominee))
+    assert response.status_code == 409
+    assert "Not counted: you already voted for Ada Lovelace recently." in response.text
+    assert "every 24 hours" in response.text
+    assert "data-countdown" in response.text
+    assert Vote.objects.count() == 1
+
+
+def test_returning_to_the_page_shows_the_countdown_instead_of_the_button(client, nominee):
+    client.post(vote_url(nominee))
+    response = client.get(nominee.get_absolute_url())
+    assert "You've voted for Ada Lovelace." in response.text
+    assert "data-countdown" in response.text
+    assert "data-vote-form" not in response.text
+
+
+def test_javascript_votes_get_json_with_the_new_vote_box(client, nominee):
+    response = client.post(vote_url(nominee), HTTP_ACCEPT="application/json")
+    data = json.loads(response.content)
+    assert response.status_code == 200
+    assert data["outcome"] == "counted"
+    assert data["counted"] is True
+    assert data["next_vote_at"]
+    assert "Your vote for Ada Lovelace counts." in data["html"]
+    again = client.post(vote_url(nominee), HTTP_ACCEPT="application/json")
+    assert again.status_code == 409
+    assert json.loads(again.content)["outcome"] == "already_voted"
+
+
+def test_share_channel_is_recorded_from_ref(client, nominee):
+    page = client.get(nominee.get_absolute_url(), {"ref": "linkedin"})
+    assert 'name="ref" value="linkedin"' in page.text
+    client.post(vote_url(nominee), {"ref": "linkedin"})
+    assert Vote.objects.get().ref == "linkedin"
+
+
+def test_a_malformed_ref_is_dropped_not_stored(client, nominee):
+    client.post(vote_url(nominee), {"ref": "<script>alert(1)</script>"})
+    assert Vote.objects.get().ref == ""
+
+
+@pytest.mark.parametrize("agent", CRAWLERS)
+@pytest.mark.parametrize("query", ["", "?vote=1", "?ref=twitter&action=vote"])
+def test_link_preview_crawlers_never_record_a_vote(client, nominee, agent, query):
+    for url in (nominee.get_absolute_url() + query, vote_url(nominee) + query):
+        assert client.get(url, HTTP_USER_AGENT=agent).status_code in (200, 302)
+        assert client.head(url, HTTP_USER_AGENT=agent).status_code in (200, 302)
+    assert not Vote.objects.exists()
+
+
+def test_get_on_the_vote_address_lands_on_the_nominee_page(client, nominee):
+    response = client.get(vote_url(nominee))
+    assert response.status_code == 302
+    assert response["Location"] == nominee.get_absolute_url()
+
+
+def test_other_methods_are_refused(client, nominee):
+    assert client.put(vote_url(nominee)).status_code == 405
+    assert not Vote.objects.exists()
+
+
+def test_a_post_without_the_csrf_token_gets_laurels_403_page(nominee):
+    strict = Client(enforce_csrf_checks=True)
+    strict.get(nominee.get_absolute_url())
+    response = strict.post(vote_url(nominee))
+    assert response.status_code == 403
+    assert "nothing was recorded" in response.text
+    assert "Laurel" in response.text
+    assert not Vote.objects.exists()
+
+
+def test_a_post_with_the_csrf_token_counts(nominee):
+    strict = Client(enforce_csrf_checks=True)
+    page = strict.get(nominee.get_absolute_url())
+    token = page.context["csrf_token"]
+    response = strict.post(vote_url(nominee), {"csrfmiddlewaretoken": str(token)})
+    assert response.status_code == 200
+    assert Vote.objects.count() == 1
+
+
+def test_an_oversized_body_is_refused_with_413(client, nominee):
+    response = client.post(vote_url(nominee), {"ref": "x" * 10_000})
+    assert response.status_code == 413
+    assert "too large" in response.text
+    assert not Vote.objects.exists()
+
+
+def test_a_huge_body_is_refused_with_400(client, nominee, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 5000
+    response = client.post(vote_url(nominee), {"ref": "x" * 6000})
+    assert response.status_code in (400, 413)
+    assert not Vote.objects.exists()
+
+
+def test_a_malformed_body_is_refused_without_recording(client, nominee):
+    response = client.generic(
+        "POST",
+        vote_url(nominee),
+        data=b"\xff\xfe%%%=&&==",
+        content_type="application/x-www-form-urlencoded",
+        CONTENT_LENGTH="not-a-number",
+    )
+    assert response.status_code in (400, 413)
+    assert not Vote.objects.exists()
+
+
+def test_unknown_nominee_vote_is_a_404(client, nominee):
+    response = client.post("/sbia/nobody/vote/")
+    assert response.status_code == 404
+    assert "We couldn't find that page" in response.text
+
+
+def test_inactive_nominee_cannot_receive_votes(client, nominee):
+    nominee.is_active = False
+    nominee.save()
+    assert client.post(vote_url(nominee)).status_code == 404
+    assert not Vote.objects.exists()
+
+
+def test_closed_voting_shows_the_dates_in_the_awards_zone(client, nominee):
+    Award.objects.filter(pk=nominee.award_id).update(
+        voting_opens=timezone.now() - timedelta(days=10),
+        voting_closes=timezone.now() - timedelta(days=1),
+    )
+    response = client.post(vote_url(nominee))
+    assert response.status_code == 403
+    assert "Not counted: voting has closed." in response.text
+    assert "PST" in response.text or "PDT" in response.text
+    assert not Vote.objects.exists()
+
+
+def test_voting_not_yet_open_says_when_it_opens(client, nominee):
+    Award.objects.filter(pk=nominee.award_id).update(
+        voting_opens=timezone.now() + timedelta(days=1),
+        voting_closes=timezone.now() + timedelta(days=10),
+    )
+    page = client.get(nominee.get_absolute_url())
+    assert "Voting opens" in page.text
+    assert "data-vote-form" not in page.text
+    response = client.post(vote_url(nominee))
+    assert response.status_code == 403
+    assert "Not counted: voting hasn't opened yet." in response.text
+    assert not Vote.objects.exists()
+
+
+def test_a_tampered_voter_cookie_gets_a_fresh_voter(client, nominee):
+    client.post(vote_url(nominee))
+    client.cookies[COOKIE_NAME] = "f" * 32 + ":forged:signature"
+    response = client.post(vote_url(nominee))
+    assert response.status_code == 200
+    keys = set(Vote.objects.values_list("voter_key", flat=True))
+    assert len(keys) == 2
+    assert "f" * 32 not in keys
