@@ -23,6 +23,10 @@ class AwardAdmin(admin.ModelAdmin):
             "Voting rule",
             {"fields": ["interval_kind", "vote_interval", "vote_scope", "ip_votes_per_hour"]},
         ),
+        (
+            "Standings",
+            {"fields": ["standings_visibility", "blackout_hours", "results_published_at"]},
+        ),
     ]
 
 

@@ -54,6 +54,11 @@ class Award(models.Model):
         CATEGORY = "category", "Per category: one vote in each category per interval"
         AWARD = "award", "Per award: one vote in the whole award per interval"
 
+    class Visibility(models.TextChoices):
+        COUNTS = "counts", "Show vote counts and ranks"
+        RANKS = "ranks", "Show ranks only"
+        HIDDEN = "hidden", "Hidden until results are published"
+
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True, validators=[validate_award_slug])
     description = models.TextField(blank=True)
@@ -77,6 +82,19 @@ class Award(models.Model):
         default=600,
         help_text="Votes one IP address (or IPv6 /64) may cast per hour. Keep it generous: "
         "offices and mobile carriers put many honest voters behind one address.",
+    )
+    standings_visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.COUNTS
+    )
+    blackout_hours = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Hide standings for this many hours before voting closes, until results "
+        "are published. 0 means no blackout.",
+    )
+    results_published_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When set and past, the final standings (counts and ranks) are public.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

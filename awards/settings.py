@@ -301,7 +301,7 @@ if REAL_MODE and not DEBUG:
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 # Celery: Redis broker in real mode; in embedded mode tasks run in-process, so no worker is needed.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REAL_MODE
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -318,7 +318,21 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": REDIS_TIMEOUT * 4,
     "max_retries": 0,
 }
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_TASK_DEFAULT_QUEUE = envstr("CELERY_QUEUE", "laurel")
+
+# Standings: the periodic recompute (exactly one beat publishes it; django-celery-beat's
+# database scheduler does not support Django 6.1, so the schedule is static) and the nudge
+# window after votes, which coalesces a burst of votes into one recompute.
+STANDINGS_REFRESH_SECONDS = envfloat("STANDINGS_REFRESH_SECONDS", 5.0)
+STANDINGS_NUDGE_SECONDS = envint("STANDINGS_NUDGE_SECONDS", 2, minimum=1)
+CELERY_BEAT_SCHEDULE = {
+    "standings-recompute-due": {
+        "task": "voting.tasks.standings_recompute_due",
+        "schedule": STANDINGS_REFRESH_SECONDS,
+        # A beat tick nobody ran before the next one is redundant, not owed.
+        "options": {"expires": STANDINGS_REFRESH_SECONDS},
+    }
+}
 
 LOGGING = {
     "version": 1,

@@ -16,7 +16,24 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     # Nominee photos are few and small; a CDN in front of Laurel caches them in real mode.
     re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    path("api/<slug:award_slug>/standings/", voting_views.standings_api, name="standings-api"),
+    path(
+        "api/<slug:award_slug>/standings/<slug:category_slug>/",
+        voting_views.standings_api,
+        name="category-standings-api",
+    ),
+    path(
+        "api/<slug:award_slug>/nominees/<slug:nominee_slug>/",
+        voting_views.nominee_api,
+        name="nominee-api",
+    ),
     path("<slug:award_slug>/", views.award_detail, name="award"),
+    path("<slug:award_slug>/standings/", voting_views.standings, name="standings"),
+    path(
+        "<slug:award_slug>/standings/<slug:category_slug>/",
+        voting_views.category_standings,
+        name="category-standings",
+    ),
     path(
         "<slug:award_slug>/categories/<slug:category_slug>/",
         views.category_detail,

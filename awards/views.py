@@ -5,6 +5,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from voting.standings import standings_leaders, standings_snapshot, standings_visibility
+
 from .models import Award, Category, Nominee
 
 NOMINEES_PER_PAGE = 48
@@ -12,6 +14,12 @@ NOMINEES_PER_PAGE = 48
 
 def get_award_or_404(award_slug: str) -> Award:
     return get_object_or_404(Award, slug=award_slug)
+
+
+def get_category_or_404(award_slug: str, category_slug: str) -> Category:
+    return get_object_or_404(
+        Category.objects.select_related("award"), award__slug=award_slug, slug=category_slug
+    )
 
 
 def get_nominee_or_404(award_slug: str, nominee_slug: str) -> Nominee:
@@ -34,14 +42,17 @@ def award_detail(request: HttpRequest, award_slug: str) -> HttpResponse:
     categories = award.categories.annotate(
         nominee_count=Count("nominees", filter=Q(nominees__is_active=True))
     )
-    context = {"award": award, "categories": categories, "now": timezone.now()}
+    now = timezone.now()
+    visibility = standings_visibility(award, now)
+    context = {"award": award, "categories": categories, "now": now, "visibility": visibility}
+    if not visibility.hidden:
+        top, leaders = standings_leaders(award)
+        context.update({"top": top, "leaders": leaders, "snapshot": standings_snapshot(award)})
     return render(request, "awards/award.html", context)
 
 
 def category_detail(request: HttpRequest, award_slug: str, category_slug: str) -> HttpResponse:
-    category = get_object_or_404(
-        Category.objects.select_related("award"), award__slug=award_slug, slug=category_slug
-    )
+    category = get_category_or_404(award_slug, category_slug)
     query = request.GET.get("q", "")[:100]
     nominees = category.nominees.active().search(query).order_by("name", "id")
     page = Paginator(nominees, NOMINEES_PER_PAGE).get_page(request.GET.get("page"))

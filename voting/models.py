@@ -61,3 +61,67 @@ class Vote(models.Model):
 
     def __str__(self) -> str:
         return f"Vote {self.pk} for {self.nominee_id} at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class TallyDelta(models.Model):
+    """A change to a nominee's count not yet folded into the standings.
+
+    Casting a vote inserts +1 here in the same transaction; voiding it inserts -1. A recompute
+    deletes the rows it folds in, in its own transaction, so its cost follows the votes since
+    the last recompute and a crash in the middle leaves every row to the next one.
+    """
+
+    award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="+")
+    nominee = models.ForeignKey(Nominee, on_delete=models.CASCADE, related_name="+")
+    amount = models.IntegerField()
+
+    class Meta:
+        indexes = [
+            # standings_recompute drains one award's rows; the beat asks which awards have any.
+            models.Index(fields=["award", "id"], name="tallydelta_award"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount:+d} for nominee {self.nominee_id}"
+
+
+class Standing(models.Model):
+    """A nominee's exact counted votes and ranks, as of the award's last recompute."""
+
+    nominee = models.OneToOneField(
+        Nominee, on_delete=models.CASCADE, primary_key=True, related_name="standing"
+    )
+    award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")
+    votes = models.PositiveIntegerField(default=0)
+    # Standard competition ranks (1, 2, 2, 4); None for inactive nominees.
+    category_rank = models.PositiveIntegerField(null=True)
+    overall_rank = models.PositiveIntegerField(null=True)
+    # Position in display order (rank, then name), so pages paginate with one indexed query.
+    overall_position = models.PositiveIntegerField(null=True)
+    category_position = models.PositiveIntegerField(null=True)
+
+    class Meta:
+        indexes = [
+            # The overall leaderboard and the award home's top 10.
+            models.Index(fields=["award", "overall_position"], name="standing_overall"),
+            # A category's leaderboard and its leaders on the award home.
+            models.Index(fields=["category", "category_position"], name="standing_category"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.overall_rank} {self.nominee_id}: {self.votes}"
+
+
+class StandingsSnapshot(models.Model):
+    """One row per award: when its standings were last recomputed. Recomputes lock it."""
+
+    award = models.OneToOneField(
+        Award, on_delete=models.CASCADE, primary_key=True, related_name="standings_snapshot"
+    )
+    computed_at = models.DateTimeField(null=True)
+    total_votes = models.PositiveBigIntegerField(default=0)
+    recomputes = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.award_id} at {self.computed_at}"

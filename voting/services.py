@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from awards.models import Award, Nominee
 
-from .models import Ballot, Vote
+from .models import Ballot, TallyDelta, Vote
+from .standings import standings_nudge
 from .voters import Voter
 
 
@@ -106,6 +107,8 @@ def vote_cast(*, nominee: Nominee, voter: Voter, ref: str = "", now: datetime) -
             user_agent=voter.user_agent,
             ref=ref,
         )
+        TallyDelta.objects.create(award=award, nominee=nominee, amount=1)
+        transaction.on_commit(lambda: standings_nudge(award.pk), robust=True)
     return VoteResult(Outcome.COUNTED, nominee, next_vote_at=until, vote_id=vote.pk)
 
 
@@ -116,3 +119,27 @@ def voter_next_vote_at(*, nominee: Nominee, voter_key: str, now: datetime) -> da
     if waiting is None or waiting <= now:
         return None
     return waiting
+
+
+def votes_set_status(*, vote_ids: list[int], status: str) -> int:
+    """Quarantine, void or restore votes; the standings follow at the next recompute.
+
+    Only votes whose status actually changes are touched, and each change in and out of
+    "counted" leaves one tally change, so repeating the call changes nothing.
+    """
+    counted = Vote.Status.COUNTED
+    with transaction.atomic():
+        moving = Vote.objects.select_for_update().filter(pk__in=vote_ids).exclude(status=status)
+        rows = list(moving.values_list("pk", "award_id", "nominee_id", "status"))
+        Vote.objects.filter(pk__in=[pk for pk, *_ in rows]).update(status=status)
+        deltas = [
+            TallyDelta(
+                award_id=award_id, nominee_id=nominee_id, amount=1 if status == counted else -1
+            )
+            for _pk, award_id, nominee_id, old in rows
+            if counted in (old, status)
+        ]
+        TallyDelta.objects.bulk_create(deltas)
+        for award_id in {delta.award_id for delta in deltas}:
+            transaction.on_commit(lambda award_id=award_id: standings_nudge(award_id), robust=True)
+    return len(rows)

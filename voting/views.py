@@ -1,6 +1,7 @@
 import re
 from datetime import datetime
 
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -11,14 +12,22 @@ from django_ratelimit.core import is_ratelimited
 from django_ratelimit.exceptions import Ratelimited
 
 from awards.models import Nominee
-from awards.views import get_nominee_or_404
+from awards.views import get_award_or_404, get_category_or_404, get_nominee_or_404
 
 from .net import ip_key
 from .services import Outcome, VoteResult, vote_cast, voter_next_vote_at
+from .standings import (
+    StandingsVisibility,
+    nominee_standing,
+    standings_list,
+    standings_snapshot,
+    standings_visibility,
+)
 from .voters import voter_from, voter_key
 
 # A vote form is a CSRF token and a channel name; anything much larger is not a vote.
 MAX_VOTE_BODY = 4096
+STANDINGS_PER_PAGE = 50
 REF_PATTERN = re.compile(r"^[a-z0-9_-]{1,32}$")
 OUTCOME_STATUS = {
     Outcome.COUNTED: 200,
@@ -61,8 +70,19 @@ def vote_box_context(
 def nominee(request: HttpRequest, award_slug: str, nominee_slug: str) -> HttpResponse:
     """The nominee's page, which is also the link nominees share: it shows the Vote button."""
     nominee = get_nominee_or_404(award_slug, nominee_slug)
-    context = vote_box_context(request, nominee, timezone.now(), None)
+    context = nominee_page_context(request, nominee, timezone.now(), None)
     return render(request, "voting/nominee.html", context)
+
+
+def nominee_page_context(
+    request: HttpRequest, nominee: Nominee, now: datetime, result: VoteResult | None
+) -> dict:
+    visibility = standings_visibility(nominee.award, now)
+    return {
+        **vote_box_context(request, nominee, now, result),
+        "visibility": visibility,
+        "standing": None if visibility.hidden else nominee_standing(nominee),
+    }
 
 
 @never_cache
@@ -89,8 +109,8 @@ def render_vote_result(
     request: HttpRequest, nominee: Nominee, result: VoteResult, now: datetime
 ) -> HttpResponse:
     status = OUTCOME_STATUS[result.outcome]
-    context = vote_box_context(request, nominee, now, result)
     if wants_json(request):
+        context = vote_box_context(request, nominee, now, result)
         payload = {
             "outcome": str(result.outcome),
             "counted": result.counted,
@@ -99,6 +119,7 @@ def render_vote_result(
             "html": render_to_string("voting/_vote_box.html", context, request=request),
         }
         return JsonResponse(payload, status=status)
+    context = nominee_page_context(request, nominee, now, result)
     return render(request, "voting/nominee.html", context, status=status)
 
 
@@ -120,3 +141,101 @@ def _body_length(request: HttpRequest) -> int:
         return int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return MAX_VOTE_BODY + 1
+
+
+def standings_context(request: HttpRequest, award, category=None) -> dict:
+    now = timezone.now()
+    visibility = standings_visibility(award, now)
+    context = {"award": award, "category": category, "now": now, "visibility": visibility}
+    if visibility.hidden:
+        return context  # nothing about the standings is even read
+    query = request.GET.get("q", "")[:100]
+    rows = standings_list(award, category=category, query=query)
+    context.update(
+        {
+            "snapshot": standings_snapshot(award),
+            "query": query,
+            "page": Paginator(rows, STANDINGS_PER_PAGE).get_page(request.GET.get("page")),
+            "categories": award.categories.all(),
+        }
+    )
+    return context
+
+
+def standings(request: HttpRequest, award_slug: str) -> HttpResponse:
+    award = get_award_or_404(award_slug)
+    return render(request, "voting/standings.html", standings_context(request, award))
+
+
+def category_standings(request: HttpRequest, award_slug: str, category_slug: str) -> HttpResponse:
+    category = get_category_or_404(award_slug, category_slug)
+    context = standings_context(request, category.award, category)
+    return render(request, "voting/standings.html", context)
+
+
+def standing_json(request, row, visibility: StandingsVisibility, *, category: bool) -> dict:
+    item = {
+        "nominee": row.nominee.name,
+        "slug": row.nominee.slug,
+        "url": request.build_absolute_uri(row.nominee.get_absolute_url()),
+        "category": row.category.name,
+        "rank": row.category_rank if category else row.overall_rank,
+        "category_rank": row.category_rank,
+        "overall_rank": row.overall_rank,
+    }
+    if visibility.show_counts:
+        item["votes"] = row.votes
+    return item
+
+
+def standings_api(request: HttpRequest, award_slug: str, category_slug: str | None = None):
+    if category_slug is None:
+        award, category = get_award_or_404(award_slug), None
+    else:
+        category = get_category_or_404(award_slug, category_slug)
+        award = category.award
+    context = standings_context(request, award, category)
+    visibility = context["visibility"]
+    payload = {
+        "award": award.name,
+        "category": category.name if category else None,
+        "visible": not visibility.hidden,
+        "counts_visible": visibility.show_counts,
+    }
+    if visibility.hidden:
+        payload["reason"] = visibility.reason
+    else:
+        page, snapshot = context["page"], context["snapshot"]
+        payload.update(
+            {
+                "updated_at": snapshot.computed_at.isoformat() if snapshot else None,
+                "page": page.number,
+                "pages": page.paginator.num_pages,
+                "count": page.paginator.count,
+                "results": [
+                    standing_json(request, row, visibility, category=bool(category)) for row in page
+                ],
+            }
+        )
+    return JsonResponse(payload, headers={"Access-Control-Allow-Origin": "*"})
+
+
+def nominee_api(request: HttpRequest, award_slug: str, nominee_slug: str) -> JsonResponse:
+    nominee = get_nominee_or_404(award_slug, nominee_slug)
+    now = timezone.now()
+    visibility = standings_visibility(nominee.award, now)
+    payload = {
+        "nominee": nominee.name,
+        "url": request.build_absolute_uri(nominee.get_absolute_url()),
+        "award": nominee.award.name,
+        "category": nominee.category.name,
+        "visible": not visibility.hidden,
+        "voting_open": nominee.award.is_open(now),
+        "voting_closes": nominee.award.voting_closes.isoformat(),
+    }
+    row = None if visibility.hidden else nominee_standing(nominee)
+    if visibility.hidden:
+        payload["reason"] = visibility.reason
+    elif row is not None:
+        payload.update(standing_json(request, row, visibility, category=True))
+    return JsonResponse(payload, headers={"Access-Control-Allow-Origin": "*"})

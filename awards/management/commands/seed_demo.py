@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from awards.models import Award, Category, Nominee
+from voting.standings import standings_recompute
 
 AWARD_SLUG = "sbia-2012"
 AWARD_ZONE = "America/Los_Angeles"
@@ -130,6 +131,7 @@ class Command(BaseCommand):
             "laurel-demo" if not settings.REAL_MODE else secrets.token_urlsafe(12)
         )
         self.seed_organizer(organizer, password)
+        transaction.on_commit(lambda: standings_recompute(award_id=award.pk))
         self.stdout.write(
             self.style.SUCCESS(
                 f"{award.name}: {len(categories)} categories, {created} nominees created, "

@@ -1,0 +1,67 @@
+from django.contrib import admin
+
+from .models import Standing, StandingsSnapshot, Vote
+from .services import votes_set_status
+
+
+@admin.register(Vote)
+class VoteAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "nominee", "category", "status", "ip", "ref", "voter_short"]
+    list_filter = ["status", "award", "category", "ref"]
+    list_select_related = ["nominee", "category"]
+    search_fields = ["ip", "voter_key", "nominee__name"]
+    date_hierarchy = "created_at"
+    list_per_page = 200
+    show_full_result_count = False  # counting millions of votes on every page load is slow
+    actions = ["quarantine", "void", "restore"]
+    readonly_fields = [f.name for f in Vote._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # votes are evidence: void them instead
+
+    @admin.display(description="voter")
+    def voter_short(self, vote: Vote) -> str:
+        return vote.voter_key[:8]
+
+    def _move(self, request, queryset, status: str, verb: str) -> None:
+        changed = votes_set_status(
+            vote_ids=list(queryset.values_list("pk", flat=True)), status=status
+        )
+        self.message_user(request, f"{changed} vote(s) {verb}. Standings follow within seconds.")
+
+    @admin.action(description="Quarantine selected votes (stop counting them, under review)")
+    def quarantine(self, request, queryset):
+        self._move(request, queryset, Vote.Status.QUARANTINED, "quarantined")
+
+    @admin.action(description="Void selected votes (never count them)")
+    def void(self, request, queryset):
+        self._move(request, queryset, Vote.Status.VOID, "voided")
+
+    @admin.action(description="Restore selected votes (count them again)")
+    def restore(self, request, queryset):
+        self._move(request, queryset, Vote.Status.COUNTED, "restored")
+
+
+@admin.register(StandingsSnapshot)
+class StandingsSnapshotAdmin(admin.ModelAdmin):
+    list_display = ["award", "computed_at", "total_votes", "recomputes"]
+    readonly_fields = ["award", "computed_at", "total_votes", "recomputes"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Standing)
+class StandingAdmin(admin.ModelAdmin):
+    list_display = ["nominee", "category", "votes", "category_rank", "overall_rank"]
+    list_filter = ["award", "category"]
+    list_select_related = ["nominee", "category"]
+    ordering = ["award", "overall_position"]
+    search_fields = ["nominee__name"]
+    readonly_fields = [f.name for f in Standing._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
