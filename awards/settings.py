@@ -209,6 +209,10 @@ else:
     }
     REDIS_URL = None
 
+# Seconds the vote endpoint may use a nominee and its award's rules from memory; an edit in the
+# admin reaches every process within this time. 0 reads the database on every vote.
+CATALOGUE_CACHE_SECONDS = envint("CATALOGUE_CACHE_SECONDS", 5, minimum=0)
+
 # Seconds a Redis call may take before Laurel carries on without it: a vote never waits on Redis.
 REDIS_TIMEOUT = envfloat("REDIS_TIMEOUT", 0.25)
 

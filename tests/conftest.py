@@ -3,7 +3,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
 
+from awards.lookups import forget_cached_nominees
 from tests.factories import AwardFactory, CategoryFactory, NomineeFactory
+from voting.standings import _last_nudge
 from voting.voters import Voter
 
 
@@ -12,6 +14,16 @@ def collected_static():
     """Real mode serves hashed static files, which exist only after collectstatic, as deployed."""
     if "Manifest" in settings.STORAGES["staticfiles"]["BACKEND"]:
         call_command("collectstatic", interactive=False, verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def fresh_reads(settings):
+    """Tests change awards and nominees between requests; production may read them from memory
+    for a few seconds (tests/voting/test_catalogue_cache.py covers that)."""
+    settings.CATALOGUE_CACHE_SECONDS = 0
+    _last_nudge.clear()
+    yield
+    forget_cached_nominees()
 
 
 @pytest.fixture(autouse=True)

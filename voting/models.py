@@ -10,7 +10,11 @@ class Ballot(models.Model):
     conditional statement on a row that only that voter touches (see voting.services.ballot_claim).
     """
 
-    award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="+")
+    # No database-level foreign key: every vote touches a ballot, and the check would take a
+    # share lock on the award's row each time. Django still cascades deletes.
+    award = models.ForeignKey(
+        Award, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     voter_key = models.CharField(max_length=64)
     # "n:<nominee id>", "c:<category id>" or "a", from the award's scope when the vote was cast.
     scope_key = models.CharField(max_length=32)
@@ -71,8 +75,14 @@ class TallyDelta(models.Model):
     the last recompute and a crash in the middle leaves every row to the next one.
     """
 
-    award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="+")
-    nominee = models.ForeignKey(Nominee, on_delete=models.CASCADE, related_name="+")
+    # Transient rows, gone within seconds; database-level foreign keys would add two share locks
+    # on the award's and the viral nominee's rows to every vote. Django still cascades deletes.
+    award = models.ForeignKey(
+        Award, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    nominee = models.ForeignKey(
+        Nominee, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     amount = models.IntegerField()
 
     class Meta:

@@ -1,6 +1,7 @@
 """Standings: recomputed in the background from counted votes, read by pages as a snapshot."""
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import groupby
@@ -208,6 +209,9 @@ def awards_due_for_recompute(now: datetime | None = None) -> list[int]:
     return sorted(pending | set(due.values_list("id", flat=True)))
 
 
+_last_nudge: dict[int, float] = {}
+
+
 def standings_nudge(award_id: int) -> None:
     """Ask for a recompute soon, at most once per nudge window per award.
 
@@ -217,6 +221,10 @@ def standings_nudge(award_id: int) -> None:
     from .tasks import standings_recompute_task
 
     window = settings.STANDINGS_NUDGE_SECONDS
+    moment = time.monotonic()
+    if _last_nudge.get(award_id, -window) > moment - window:
+        return  # this process nudged within the window: skip even the Redis round trip
+    _last_nudge[award_id] = moment
     try:
         if not cache.add(f"standings-nudge:{award_id}", 1, timeout=window):
             return

@@ -11,6 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_ratelimit.core import is_ratelimited
 from django_ratelimit.exceptions import Ratelimited
 
+from awards.lookups import nominee_for_voting
 from awards.models import Nominee
 from awards.views import get_award_or_404, get_category_or_404, get_nominee_or_404
 
@@ -94,7 +95,7 @@ def vote(request: HttpRequest, award_slug: str, nominee_slug: str) -> HttpRespon
         return HttpResponseNotAllowed(["POST"])
     if _body_length(request) > MAX_VOTE_BODY:
         return render(request, "voting/too_large.html", status=413)
-    nominee = get_nominee_or_404(award_slug, nominee_slug)
+    nominee = nominee_for_voting(award_slug, nominee_slug)
     rate = f"{nominee.award.ip_votes_per_hour}/h"
     if is_ratelimited(request, group="vote", key=ip_key, rate=rate, method="POST", increment=True):
         raise Ratelimited()
@@ -110,14 +111,16 @@ def render_vote_result(
 ) -> HttpResponse:
     status = OUTCOME_STATUS[result.outcome]
     if wants_json(request):
-        context = vote_box_context(request, nominee, now, result)
         payload = {
             "outcome": str(result.outcome),
             "counted": result.counted,
             "nominee": nominee.name,
             "next_vote_at": result.next_vote_at.isoformat() if result.next_vote_at else None,
-            "html": render_to_string("voting/_vote_box.html", context, request=request),
         }
+        if result.outcome in (Outcome.NOT_OPEN, Outcome.CLOSED):
+            # Rare answers carry their markup; the page has templates for the common ones.
+            context = vote_box_context(request, nominee, now, result)
+            payload["html"] = render_to_string("voting/_vote_box.html", context, request=request)
         return JsonResponse(payload, status=status)
     context = nominee_page_context(request, nominee, now, result)
     return render(request, "voting/nominee.html", context, status=status)

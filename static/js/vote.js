@@ -38,6 +38,22 @@
     if (due) { window.location.reload(); }
   }
 
+  // The answer to a vote is a few bytes of JSON: the page carries the markup for the common
+  // outcomes in <template> elements, and the server sends markup only for the rare ones.
+  function fill(box, data) {
+    if (data.html) { box.innerHTML = data.html; return true; }
+    var template = document.getElementById("vote-template-" + data.outcome);
+    if (!template || !data.next_vote_at) { return false; }
+    box.innerHTML = template.innerHTML;
+    box.querySelectorAll("time[data-local-time]").forEach(function (el) {
+      el.setAttribute("datetime", data.next_vote_at);
+    });
+    box.querySelectorAll("[data-countdown]").forEach(function (el) {
+      el.setAttribute("data-countdown", data.next_vote_at);
+    });
+    return true;
+  }
+
   function enhance(box) {
     localize(box);
     tick(box);
@@ -56,8 +72,7 @@
       }).then(function (response) {
         return response.json().then(function (data) { return data; }, function () { return null; })
           .then(function (data) {
-            if (!data || !data.html) { form.submit(); return; }
-            box.innerHTML = data.html;
+            if (!data || !fill(box, data)) { form.submit(); return; }
             enhance(box);
             var focus = box.querySelector(".outcome");
             if (focus) { focus.setAttribute("tabindex", "-1"); focus.focus(); }

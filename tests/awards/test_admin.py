@@ -65,3 +65,35 @@ def test_admin_refuses_a_nominee_in_another_awards_category(client, organizer, n
     assert "Choose a category of this nominee" in response.text
     nominee.refresh_from_db()
     assert nominee.category_id != foreign.pk
+
+
+def test_organizer_voids_votes_in_the_admin_and_the_standings_follow(client, organizer, nominee):
+    from django.utils import timezone
+
+    from voting.models import Standing, Vote
+    from voting.services import vote_cast
+    from voting.standings import standings_recompute
+    from voting.voters import Voter
+
+    for key in ("1" * 32, "2" * 32, "3" * 32):
+        vote_cast(nominee=nominee, voter=Voter(key, "192.0.2.1", "ua"), now=timezone.now())
+    standings_recompute(award_id=nominee.award_id)
+    client.force_login(organizer)
+    stuffed = list(Vote.objects.values_list("pk", flat=True)[:2])
+    response = client.post(
+        "/admin/voting/vote/",
+        {"action": "void", "_selected_action": [str(pk) for pk in stuffed]},
+        follow=True,
+    )
+    assert "2 vote(s) voided" in response.text
+    assert set(Vote.objects.filter(pk__in=stuffed).values_list("status", flat=True)) == {"void"}
+    standings_recompute(award_id=nominee.award_id)
+    assert Standing.objects.get(nominee=nominee).votes == 1
+
+
+def test_votes_cannot_be_deleted_or_invented_in_the_admin(client, organizer, nominee):
+    client.force_login(organizer)
+    assert client.get("/admin/voting/vote/add/").status_code == 403
+    response = client.get("/admin/voting/vote/")
+    assert response.status_code == 200
+    assert 'value="delete_selected"' not in response.text

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -200,3 +201,30 @@ def test_pages_say_how_fresh_the_standings_are(client, field):
     response = client.get(f"/{field['Dora'].award.slug}/standings/")
     assert "Updated" in response.text
     assert "ago" in response.text
+
+
+def test_a_burst_of_votes_asks_for_one_recompute(field, monkeypatch, settings):
+    from voting import tasks
+
+    settings.STANDINGS_NUDGE_SECONDS = 60
+    sent = []
+    monkeypatch.setattr(
+        tasks.standings_recompute_task, "apply_async", lambda *a, **kw: sent.append((a, kw))
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        cast(field["Dora"], 100)
+    assert len(sent) == 1
+    assert sent[0][0] == ((field["Dora"].award_id,),)
+    assert sent[0][1]["retry"] is False
+
+
+def test_a_broken_broker_never_fails_a_vote(field, monkeypatch):
+    from voting import tasks
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(tasks.standings_recompute_task, "apply_async", broker_down)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert all(cast(field["Dora"], 3))
+    assert Vote.objects.count() == 3

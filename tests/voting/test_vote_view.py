@@ -75,17 +75,30 @@ def test_returning_to_the_page_shows_the_countdown_instead_of_the_button(client,
     assert "data-vote-form" not in response.text
 
 
-def test_javascript_votes_get_json_with_the_new_vote_box(client, nominee):
+def test_javascript_votes_get_a_few_bytes_of_json(client, nominee):
+    page = client.get(nominee.get_absolute_url())
+    assert 'id="vote-template-counted"' in page.text
+    assert 'id="vote-template-already_voted"' in page.text
     response = client.post(vote_url(nominee), HTTP_ACCEPT="application/json")
     data = json.loads(response.content)
     assert response.status_code == 200
-    assert data["outcome"] == "counted"
-    assert data["counted"] is True
+    assert (data["outcome"], data["counted"], data["nominee"]) == ("counted", True, "Ada Lovelace")
     assert data["next_vote_at"]
-    assert "Your vote for Ada Lovelace counts." in data["html"]
+    assert len(response.content) < 300
     again = client.post(vote_url(nominee), HTTP_ACCEPT="application/json")
     assert again.status_code == 409
     assert json.loads(again.content)["outcome"] == "already_voted"
+    assert json.loads(again.content)["next_vote_at"] == data["next_vote_at"]
+
+
+def test_rare_json_answers_carry_their_own_markup(client, nominee):
+    Award.objects.filter(pk=nominee.award_id).update(
+        voting_opens=timezone.now() - timedelta(days=10),
+        voting_closes=timezone.now() - timedelta(days=1),
+    )
+    response = client.post(vote_url(nominee), HTTP_ACCEPT="application/json")
+    assert response.status_code == 403
+    assert "Not counted: voting has closed." in response.json()["html"]
 
 
 def test_share_channel_is_recorded_from_ref(client, nominee):
