@@ -52,6 +52,13 @@ def client_address(request: HttpRequest):
 
 def client_ip(request: HttpRequest) -> str:
     """The address as votes record and the per-IP cap counts it: IPv6 by its /64 network."""
+    known = getattr(request, "_laurel_client_ip", None)
+    if known is None:
+        known = request._laurel_client_ip = _client_ip(request)
+    return known
+
+
+def _client_ip(request: HttpRequest) -> str:
     address = client_address(request)
     if address is None:
         return UNKNOWN

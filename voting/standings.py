@@ -5,6 +5,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import groupby
+from operator import attrgetter
 
 from django.conf import settings
 from django.core.cache import cache
@@ -18,6 +19,16 @@ from awards.models import Award, Nominee
 from .models import Standing, StandingsSnapshot, TallyDelta, Vote
 
 log = logging.getLogger(__name__)
+# What a recompute may change on a Standing row.
+RANKED_FIELDS = [
+    "category",
+    "votes",
+    "category_rank",
+    "overall_rank",
+    "category_position",
+    "overall_position",
+]
+_values = attrgetter("category_id", *RANKED_FIELDS[1:])
 
 
 @dataclass(frozen=True)
@@ -45,18 +56,7 @@ def standings_recompute(*, award_id: int, now: datetime | None = None) -> Recomp
         for nominee_id, amount in changes.items():
             rows[nominee_id].votes += amount
         changed = _rank(award_id, rows)
-        Standing.objects.bulk_update(
-            changed,
-            [
-                "category",
-                "votes",
-                "category_rank",
-                "overall_rank",
-                "category_position",
-                "overall_position",
-            ],
-            batch_size=500,
-        )
+        Standing.objects.bulk_update(changed, RANKED_FIELDS, batch_size=500)
         snapshot.computed_at = now or timezone.now()
         snapshot.total_votes = sum(row.votes for row in rows.values())
         snapshot.recomputes += 1
@@ -107,14 +107,7 @@ def _standing_rows(award_id: int) -> dict[int, Standing]:
         Standing.objects.bulk_create(missing, batch_size=500)
         rows.update({row.nominee_id: row for row in missing})
     for nominee_id, row in rows.items():
-        row._original = (
-            row.category_id,
-            row.votes,
-            row.category_rank,
-            row.overall_rank,
-            row.category_position,
-            row.overall_position,
-        )
+        row._original = _values(row)
         if nominee_id in nominees:
             row.category_id = nominees[nominee_id]
     return rows
@@ -151,17 +144,6 @@ def _assign(ordered: list[Standing], rank_field: str, position_field: str) -> No
             rank, previous = position, row.votes
         setattr(row, rank_field, rank)
         setattr(row, position_field, position)
-
-
-def _values(row: Standing) -> tuple:
-    return (
-        row.category_id,
-        row.votes,
-        row.category_rank,
-        row.overall_rank,
-        row.category_position,
-        row.overall_position,
-    )
 
 
 def standings_rebuild(*, award_id: int) -> RecomputeResult | None:

@@ -86,7 +86,6 @@ def nominee_page_context(
     }
 
 
-@never_cache
 def vote(request: HttpRequest, award_slug: str, nominee_slug: str) -> HttpResponse:
     if request.method in ("GET", "HEAD"):
         # Link previews and curious clicks land on the page; only a POST ever votes.

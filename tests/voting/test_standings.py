@@ -228,3 +228,16 @@ def test_a_broken_broker_never_fails_a_vote(field, monkeypatch):
     with TestCase.captureOnCommitCallbacks(execute=True):
         assert all(cast(field["Dora"], 3))
     assert Vote.objects.count() == 3
+
+
+def test_embedded_mode_refreshes_standings_in_process_after_a_vote(
+    client, field, settings, django_capture_on_commit_callbacks
+):
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        pytest.skip("real mode: a Celery worker recomputes (test_standings_worker.py)")
+    dora = field["Dora"]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(dora.get_absolute_url() + "vote/").status_code == 200
+    page = client.get(dora.get_absolute_url())
+    assert "#1 in Experts" in page.text
+    assert "1 vote" in page.text
