@@ -1,0 +1,1 @@
+"""Committed benchmarks: see bench/README.md."""
