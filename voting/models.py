@@ -56,8 +56,9 @@ class Vote(models.Model):
 
     class Meta:
         indexes = [
-            # Counting a nominee's counted votes (standings, exactness checks).
-            models.Index(fields=["nominee", "status"], name="vote_nominee_status"),
+            # raw_counts: an award's counted votes per nominee, from the index alone (rebuilds and
+            # standings_verify).
+            models.Index(fields=["award", "status", "nominee"], name="vote_award_status_nominee"),
             # Integrity tools: one voter's history, and one address's burst of votes.
             models.Index(fields=["voter_key", "created_at"], name="vote_voter_time"),
             models.Index(fields=["award", "ip", "created_at"], name="vote_award_ip_time"),

@@ -56,12 +56,39 @@ def standings_recompute(*, award_id: int, now: datetime | None = None) -> Recomp
         for nominee_id, amount in changes.items():
             rows[nominee_id].votes += amount
         changed = _rank(award_id, rows)
-        Standing.objects.bulk_update(changed, RANKED_FIELDS, batch_size=500)
+        _write_standings(changed)
         snapshot.computed_at = now or timezone.now()
         snapshot.total_votes = sum(row.votes for row in rows.values())
         snapshot.recomputes += 1
         snapshot.save()
     return RecomputeResult(award_id, folded, len(changed), snapshot.total_votes)
+
+
+def _write_standings(rows: list[Standing]) -> None:
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        Standing.objects.bulk_update(rows, RANKED_FIELDS, batch_size=500)
+        return
+    # One statement over arrays: bulk_update's CASE per row and field costs about a millisecond
+    # a row in Python, and a vote for a viral nominee can move hundreds of rows.
+    columns = [row.nominee_id for row in rows], *zip(*(_values(row) for row in rows), strict=True)
+    table = Standing._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {table} AS s
+            SET category_id = u.category_id, votes = u.votes, category_rank = u.category_rank,
+                overall_rank = u.overall_rank, category_position = u.category_position,
+                overall_position = u.overall_position
+            FROM unnest(%s::bigint[], %s::bigint[], %s::integer[], %s::integer[], %s::integer[],
+                        %s::integer[], %s::integer[])
+                AS u(nominee_id, category_id, votes, category_rank, overall_rank,
+                     category_position, overall_position)
+            WHERE s.nominee_id = u.nominee_id
+            """,
+            [list(column) for column in columns],
+        )
 
 
 def _drain_deltas(award_id: int) -> tuple[int, dict[int, int]]:
