@@ -1,6 +1,7 @@
 """Standings: exact, ranked 1-2-2-4, recomputed from pending changes, read as a snapshot."""
 
 import random
+import re
 import threading
 import uuid
 from datetime import timedelta
@@ -241,3 +242,18 @@ def test_embedded_mode_refreshes_standings_in_process_after_a_vote(
     page = client.get(dora.get_absolute_url())
     assert "#1 in Experts" in page.text
     assert "1 vote" in page.text
+
+
+def test_embedded_mode_refreshes_stale_standings_when_a_page_reads_them(client, field, settings):
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        pytest.skip("real mode: the beat refreshes standings (test_standings_worker.py)")
+    standings_recompute(award_id=field["Dora"].award_id, now=timezone.now() - timedelta(hours=1))
+    response = client.get(f"/{field['Dora'].award.slug}/standings/")
+    assert re.search(r"Updated <time[^>]*>\d+ seconds? ago</time>", response.text)
+
+
+def test_freshness_reads_in_seconds_under_a_minute(client, field, settings):
+    settings.STANDINGS_REFRESH_SECONDS = 3600
+    standings_recompute(award_id=field["Dora"].award_id, now=timezone.now() - timedelta(seconds=8))
+    response = client.get(f"/{field['Dora'].award.slug}/standings/")
+    assert re.search(r"Updated <time[^>]*>(8|9) seconds ago</time>", response.text)
