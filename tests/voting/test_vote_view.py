@@ -225,3 +225,19 @@ def test_a_tampered_voter_cookie_gets_a_fresh_voter(client, nominee):
     keys = set(Vote.objects.values_list("voter_key", flat=True))
     assert len(keys) == 2
     assert "f" * 32 not in keys
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("multipart/form-data", b"--no-boundary\r\ngarbage"),
+        ("multipart/form-data; boundary=xyz", b"--xyz\r\nContent-Disposition: broken\r\n\r\n"),
+        ("application/x-www-form-urlencoded", b"%zz=%%%&ref=\xff\xfe"),
+    ],
+)
+def test_malformed_bodies_never_cause_a_500(nominee, content_type, body):
+    strict = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    strict.get(nominee.get_absolute_url())
+    response = strict.generic("POST", vote_url(nominee), data=body, content_type=content_type)
+    assert 400 <= response.status_code < 500
+    assert not Vote.objects.exists()
