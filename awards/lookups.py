@@ -5,10 +5,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 
-from .models import Award, Nominee
-from .views import get_nominee_or_404
+from .models import Nominee
+from .views import get_award_or_404, get_nominee_or_404
 
 MAX_AWARDS = 50
 
@@ -44,7 +43,7 @@ def nominee_for_voting(award_slug: str, nominee_slug: str) -> Nominee:
 
 
 def _load_award(award_slug: str, *, expires: float) -> _AwardEntry:
-    award = get_object_or_404(Award, slug=award_slug)
+    award = get_award_or_404(award_slug)
     nominees = Nominee.objects.active().filter(award=award).select_related("category")
     entry = _AwardEntry(expires, {nominee.slug: nominee for nominee in nominees})
     for nominee in entry.nominees.values():

@@ -7,7 +7,7 @@ class Ballot(models.Model):
     """One voter's clock in one scope of an award: when they may vote there next.
 
     The 24-hour rule lives here, in a row per voter and scope, so that deciding a vote is one
-    conditional statement on a row that only that voter touches (see voting.services.ballot_claim).
+    conditional statement on a row that only that voter touches (see voting.services._claim_sql).
     """
 
     # No database-level foreign key: every vote touches a ballot, and the check would take a
@@ -23,7 +23,7 @@ class Ballot(models.Model):
 
     class Meta:
         constraints = [
-            # The ON CONFLICT target of ballot_claim; also the lookup for "when can I vote again".
+            # The ON CONFLICT target of the vote's claim; also the lookup for "when can I vote again".
             models.UniqueConstraint(
                 fields=["award", "voter_key", "scope_key"], name="ballot_one_clock_per_scope"
             ),

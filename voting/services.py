@@ -24,7 +24,6 @@ class Outcome(enum.StrEnum):
 @dataclass(frozen=True)
 class VoteResult:
     outcome: Outcome
-    nominee: Nominee
     # When this voter may vote again in this scope (None when the window decides instead).
     next_vote_at: datetime | None = None
     vote_id: int | None = None
@@ -52,28 +51,22 @@ def next_vote_time(award: Award, moment: datetime) -> datetime:
     return moment + award.vote_interval
 
 
-def ballot_claim(
-    *, award: Award, voter_key: str, scope: str, now: datetime, until: datetime
-) -> bool:
-    """Claim the voter's clock in this scope if it has run out; True when this call claimed it.
+def _claim_sql() -> str:
+    """The rule: claim the voter's clock in this scope if it has run out; a row when claimed.
 
     One statement, so that fifty simultaneous clicks cannot all pass: PostgreSQL locks the
     conflicting row and re-checks the WHERE against its latest version; SQLite runs writers one
     at a time. The first vote in a scope inserts the clock, later ones advance it.
     """
-    table = Ballot._meta.db_table
-    adapt = connection.ops.adapt_datetimefield_value
-    sql = f"""
-        INSERT INTO {table} (award_id, voter_key, scope_key, next_vote_at, last_vote_at)
-        VALUES (%s, %s, %s, %s, %s)
+    return f"""
+        INSERT INTO {Ballot._meta.db_table} AS b
+            (award_id, voter_key, scope_key, next_vote_at, last_vote_at)
+        VALUES (%(award)s, %(voter)s, %(scope)s, %(until)s, %(now)s)
         ON CONFLICT (award_id, voter_key, scope_key) DO UPDATE
             SET next_vote_at = excluded.next_vote_at, last_vote_at = excluded.last_vote_at
-            WHERE {table}.next_vote_at <= excluded.last_vote_at
-        RETURNING id
+            WHERE b.next_vote_at <= excluded.last_vote_at
+        RETURNING 1
     """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [award.pk, voter_key, scope, adapt(until), adapt(now)])
-        return cursor.fetchone() is not None
 
 
 def ballot_next_vote_at(*, award: Award, voter_key: str, scope: str) -> datetime | None:
@@ -88,87 +81,78 @@ def vote_cast(*, nominee: Nominee, voter: Voter, ref: str = "", now: datetime) -
     """Record one vote for `nominee` if the award's window and interval allow it."""
     award = nominee.award
     if now < award.voting_opens:
-        return VoteResult(Outcome.NOT_OPEN, nominee)
+        return VoteResult(Outcome.NOT_OPEN)
     if now >= award.voting_closes:
-        return VoteResult(Outcome.CLOSED, nominee)
+        return VoteResult(Outcome.CLOSED)
     scope = scope_key(award, nominee)
     until = next_vote_time(award, now)
-    record = (
-        _record_in_one_statement if connection.vendor == "postgresql" else _record_in_a_transaction
-    )
-    vote_id = record(nominee=nominee, voter=voter, ref=ref, scope=scope, now=now, until=until)
-    if vote_id is None:
-        waiting = ballot_next_vote_at(award=award, voter_key=voter.key, scope=scope)
-        return VoteResult(Outcome.ALREADY_VOTED, nominee, next_vote_at=waiting)
-    transaction.on_commit(lambda: standings_nudge(award.pk), robust=True)
-    return VoteResult(Outcome.COUNTED, nominee, next_vote_at=until, vote_id=vote_id)
-
-
-def _record_in_a_transaction(
-    *, nominee: Nominee, voter: Voter, ref: str, scope: str, now: datetime, until: datetime
-) -> int | None:
-    award = nominee.award
-    with transaction.atomic():
-        if not ballot_claim(award=award, voter_key=voter.key, scope=scope, now=now, until=until):
-            return None
-        vote = Vote.objects.create(
-            award=award,
-            nominee=nominee,
-            category_id=nominee.category_id,
-            created_at=now,
-            voter_key=voter.key,
-            ip=voter.ip,
-            user_agent=voter.user_agent,
-            ref=ref,
-        )
-        TallyDelta.objects.create(award=award, nominee=nominee, amount=1)
-    return vote.pk
-
-
-def _record_in_one_statement(
-    *, nominee: Nominee, voter: Voter, ref: str, scope: str, now: datetime, until: datetime
-) -> int | None:
-    """PostgreSQL: claim the voter's clock, insert the vote and its tally change in one statement.
-
-    The same rule as ballot_claim, with the inserts chained to the claim's RETURNING, so a vote
-    costs one round trip and one implicit transaction: a viral nominee's votes never wait on
-    each other, and a refused claim inserts nothing.
-    """
-    ballot, vote, delta = (m._meta.db_table for m in (Ballot, Vote, TallyDelta))
-    sql = f"""
-        WITH claim AS (
-            INSERT INTO {ballot} AS b (award_id, voter_key, scope_key, next_vote_at, last_vote_at)
-            VALUES (%(award)s, %(voter)s, %(scope)s, %(until)s, %(now)s)
-            ON CONFLICT (award_id, voter_key, scope_key) DO UPDATE
-                SET next_vote_at = excluded.next_vote_at, last_vote_at = excluded.last_vote_at
-                WHERE b.next_vote_at <= excluded.last_vote_at
-            RETURNING 1
-        ), counted AS (
-            INSERT INTO {vote}
-                (award_id, nominee_id, category_id, created_at, voter_key, ip, user_agent, ref, status)
-            SELECT %(award)s, %(nominee)s, %(category)s, %(now)s, %(voter)s, %(ip)s, %(agent)s,
-                   %(ref)s, %(status)s
-            FROM claim
-            RETURNING id
-        ), tallied AS (
-            INSERT INTO {delta} (award_id, nominee_id, amount)
-            SELECT %(award)s, %(nominee)s, 1 FROM counted
-        )
-        SELECT id FROM counted
-    """
+    adapt = connection.ops.adapt_datetimefield_value
     params = {
         "award": nominee.award_id,
         "nominee": nominee.pk,
         "category": nominee.category_id,
         "voter": voter.key,
         "scope": scope,
-        "now": now,
-        "until": until,
+        "now": adapt(now),
+        "until": adapt(until),
         "ip": voter.ip,
         "agent": voter.user_agent,
         "ref": ref,
         "status": Vote.Status.COUNTED.value,
     }
+    record = (
+        _record_in_one_statement if connection.vendor == "postgresql" else _record_in_a_transaction
+    )
+    vote_id = record(params)
+    if vote_id is None:
+        waiting = ballot_next_vote_at(award=award, voter_key=voter.key, scope=scope)
+        return VoteResult(Outcome.ALREADY_VOTED, next_vote_at=waiting)
+    transaction.on_commit(lambda: standings_nudge(award.pk), robust=True)
+    return VoteResult(Outcome.COUNTED, next_vote_at=until, vote_id=vote_id)
+
+
+_VOTE_COLUMNS = (
+    "award_id, nominee_id, category_id, created_at, voter_key, ip, user_agent, ref, status"
+)
+_VOTE_VALUES = "%(award)s, %(nominee)s, %(category)s, %(now)s, %(voter)s, %(ip)s, %(agent)s, %(ref)s, %(status)s"
+
+
+def _record_in_a_transaction(params: dict) -> int | None:
+    """SQLite, which has no INSERT in WITH: the claim, then the inserts, in one transaction."""
+    vote, delta = Vote._meta.db_table, TallyDelta._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_claim_sql(), params)
+        if cursor.fetchone() is None:
+            return None
+        cursor.execute(
+            f"INSERT INTO {vote} ({_VOTE_COLUMNS}) VALUES ({_VOTE_VALUES}) RETURNING id", params
+        )
+        vote_id = cursor.fetchone()[0]
+        cursor.execute(
+            f"INSERT INTO {delta} (award_id, nominee_id, amount) VALUES (%(award)s, %(nominee)s, 1)",
+            params,
+        )
+    return vote_id
+
+
+def _record_in_one_statement(params: dict) -> int | None:
+    """PostgreSQL: the claim, the vote and its tally change in one statement.
+
+    The inserts are chained to the claim's RETURNING, so a vote costs one round trip and one
+    implicit transaction: a viral nominee's votes never wait on each other, and a refused claim
+    inserts nothing.
+    """
+    vote, delta = Vote._meta.db_table, TallyDelta._meta.db_table
+    sql = f"""
+        WITH claim AS ({_claim_sql()}),
+        counted AS (
+            INSERT INTO {vote} ({_VOTE_COLUMNS}) SELECT {_VOTE_VALUES} FROM claim RETURNING id
+        ), tallied AS (
+            INSERT INTO {delta} (award_id, nominee_id, amount)
+            SELECT %(award)s, %(nominee)s, 1 FROM counted
+        )
+        SELECT id FROM counted
+    """
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()

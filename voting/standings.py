@@ -154,12 +154,10 @@ def _rank(award_id: int, rows: dict[int, Standing]) -> list[Standing]:
             row.overall_rank = row.category_rank = None
             row.overall_position = row.category_position = None
     _assign(ranked, "overall_rank", "overall_position")
-    by_category = sorted(ranked, key=lambda row: row.category_id)
-    for _category, group in groupby(by_category, key=lambda row: row.category_id):
-        members = sorted(
-            group, key=lambda row: (-row.votes, active[row.nominee_id].casefold(), row.nominee_id)
-        )
-        _assign(members, "category_rank", "category_position")
+    # A stable sort keeps each category's members in the overall order.
+    by_category = sorted(ranked, key=attrgetter("category_id"))
+    for _category, members in groupby(by_category, key=attrgetter("category_id")):
+        _assign(list(members), "category_rank", "category_position")
     return [row for row in rows.values() if _values(row) != row._original]
 
 
@@ -209,11 +207,12 @@ def raw_counts(*, award_id: int) -> dict[int, int]:
 def awards_due_for_recompute(now: datetime | None = None) -> list[int]:
     """What the periodic task refreshes: awards open for voting (nominees come and go), awards
     with pending changes (votes voided after the close), and awards never computed."""
+    now = now or timezone.now()
     pending = set(TallyDelta.objects.values_list("award_id", flat=True).distinct())
     due = Award.objects.filter(
         Q(standings_snapshot__isnull=True)
         | Q(standings_snapshot__computed_at__isnull=True)
-        | Q(voting_opens__lte=now or timezone.now(), voting_closes__gt=now or timezone.now())
+        | Q(voting_opens__lte=now, voting_closes__gt=now)
     )
     return sorted(pending | set(due.values_list("id", flat=True)))
 
@@ -272,12 +271,13 @@ def standings_visibility(award: Award, now: datetime) -> StandingsVisibility:
 
 
 def standings_snapshot(award: Award) -> StandingsSnapshot | None:
-    snapshot = StandingsSnapshot.objects.filter(award=award, computed_at__isnull=False).first()
+    computed = StandingsSnapshot.objects.filter(award=award, computed_at__isnull=False)
+    snapshot = computed.first()
     if settings.CELERY_TASK_ALWAYS_EAGER and _stale(snapshot):
         # Embedded mode runs no beat: the page that finds the standings stale refreshes them,
         # in-process, at most once per nudge window.
         standings_nudge(award.pk)
-        snapshot = StandingsSnapshot.objects.filter(award=award, computed_at__isnull=False).first()
+        snapshot = computed.first()
     return snapshot
 
 

@@ -50,9 +50,10 @@ def wants_json(request: HttpRequest) -> bool:
 def vote_box_context(
     request: HttpRequest, nominee: Nominee, now: datetime, result: VoteResult | None
 ) -> dict:
-    next_vote_at = result.next_vote_at if result else None
     if result is None:
         next_vote_at = voter_next_vote_at(nominee=nominee, voter_key=voter_key(request), now=now)
+    else:
+        next_vote_at = result.next_vote_at
     share_url = request.build_absolute_uri(nominee.get_absolute_url())
     return {
         "award": nominee.award,
@@ -235,9 +236,8 @@ def nominee_api(request: HttpRequest, award_slug: str, nominee_slug: str) -> Jso
         "voting_open": nominee.award.is_open(now),
         "voting_closes": nominee.award.voting_closes.isoformat(),
     }
-    row = None if visibility.hidden else nominee_standing(nominee)
     if visibility.hidden:
         payload["reason"] = visibility.reason
-    elif row is not None:
+    elif (row := nominee_standing(nominee)) is not None:
         payload.update(standing_json(request, row, visibility, category=True))
     return JsonResponse(payload, headers={"Access-Control-Allow-Origin": "*"})

@@ -58,7 +58,6 @@ PRODUCT_WORDS = (
 
 def demo_window(now: datetime) -> tuple[datetime, datetime]:
     """Open a week ago; close at 11:59 pm Los Angeles time, 30 days from now."""
-
     zone = ZoneInfo(AWARD_ZONE)
     closing_day = timezone.localtime(now, zone).date() + timedelta(days=30)
     closes = datetime.combine(closing_day, time(23, 59), tzinfo=zone)
