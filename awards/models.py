@@ -83,6 +83,51 @@ class Award(models.Model):
         help_text="Votes one IP address (or IPv6 /64) may cast per hour. Keep it generous: "
         "offices and mobile carriers put many honest voters behind one address.",
     )
+    # Integrity: when a vote is held for review instead of counted (voting/integrity.py). The
+    # defaults let an office or a phone carrier's shared address vote; a script on one
+    # address, one network or many proxies trips them. Voters are never told the numbers.
+    new_voters_per_address = models.PositiveSmallIntegerField(
+        default=8,
+        help_text="New voters from one address (IPv4, or IPv6 /64) for one nominee within an "
+        "hour before further new voters' votes from there are held for review.",
+    )
+    new_voters_per_network = models.PositiveSmallIntegerField(
+        default=24,
+        help_text="The same for a network: IPv4 /24, IPv6 /56 or /48.",
+    )
+    unverified_voters_per_address = models.PositiveSmallIntegerField(
+        default=3,
+        help_text="New voters without the browser check (JavaScript off) from one address for "
+        "one nominee within an hour before their votes are held.",
+    )
+    min_seconds_on_page = models.PositiveSmallIntegerField(
+        default=2,
+        help_text="A new voter who votes sooner than this after the page loaded is held: "
+        "faster than a person reads and clicks.",
+    )
+    burst_factor = models.PositiveSmallIntegerField(
+        default=8,
+        help_text="A nominee's new voters in 10 minutes above this many times its usual pace "
+        "(and above the burst floor) are held for review.",
+    )
+    burst_floor = models.PositiveIntegerField(
+        default=60,
+        help_text="New voters in 10 minutes that any nominee may get before a burst is considered.",
+    )
+    unverified_share_percent = models.PositiveSmallIntegerField(
+        default=30,
+        help_text="Share of a nominee's new voters in an hour who skip the browser check above "
+        "which further such votes are held (at least 10 of them).",
+    )
+    pow_base_difficulty = models.PositiveIntegerField(
+        default=5_000,
+        help_text="Browser check work for a quiet address (hashes on average; 5,000 takes a "
+        "phone a fraction of a second).",
+    )
+    pow_max_difficulty = models.PositiveIntegerField(
+        default=2_000_000,
+        help_text="The most work asked of a browser on a busy address, network or nominee.",
+    )
     standings_visibility = models.CharField(
         max_length=10, choices=Visibility.choices, default=Visibility.COUNTS
     )
@@ -112,6 +157,11 @@ class Award(models.Model):
                 condition=models.Q(vote_interval__gte=timedelta(minutes=1)),
                 name="award_vote_interval_at_least_a_minute",
                 violation_error_message="The voting interval must be at least a minute.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(pow_max_difficulty__gte=models.F("pow_base_difficulty")),
+                name="award_pow_max_at_least_base",
+                violation_error_message="The most browser-check work must be at least the base.",
             ),
             models.CheckConstraint(
                 condition=models.Q(ip_votes_per_hour__gte=1),

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 from awards.models import Award, Category, Nominee
@@ -53,6 +54,19 @@ class Vote(models.Model):
     # The share channel the voter arrived from (?ref=twitter), for integrity reports.
     ref = models.CharField(max_length=32, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.COUNTED)
+    # Why a vote is held (quarantined): space-separated codes from voting.integrity.Reason.
+    reasons = models.CharField(max_length=200, blank=True)
+    # The nonce of the one-time token the vote was cast with; unique, so a replayed token can
+    # never insert a second vote. Null for votes cast before tokens existed.
+    token = models.CharField(max_length=32, null=True, blank=True, unique=True)
+    # The wider network of `ip` (IPv4 /24, IPv6 /48), for integrity clusters.
+    network = models.CharField(max_length=64, blank=True)
+    # The browser solved the proof of work (JavaScript on); False for the no-JavaScript form.
+    verified = models.BooleanField(default=False)
+    # The voter cookie was minted within the last day: a first-time (or cookie-clearing) voter.
+    new_voter = models.BooleanField(default=False)
+    # Milliseconds between the page load that issued the token and the vote.
+    dwell_ms = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -62,6 +76,8 @@ class Vote(models.Model):
             # Integrity tools: one voter's history, and one address's burst of votes.
             models.Index(fields=["voter_key", "created_at"], name="vote_voter_time"),
             models.Index(fields=["award", "ip", "created_at"], name="vote_award_ip_time"),
+            # The integrity review: an award's votes within a time range, and their clusters.
+            models.Index(fields=["award", "created_at"], name="vote_award_time"),
         ]
 
     def __str__(self) -> str:
@@ -136,3 +152,40 @@ class StandingsSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.award_id} at {self.computed_at}"
+
+
+class AuditEntry(models.Model):
+    """Who changed which votes' status, when, why, and how many: organizers' and Laurel's own."""
+
+    class Action(models.TextChoices):
+        QUARANTINE = "quarantine", "Quarantine"
+        VOID = "void", "Void"
+        RESTORE = "restore", "Restore"
+        AUTO_QUARANTINE = "auto_quarantine", "Held automatically"
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="+")
+    # None when Laurel acted on its own (an automatic quarantine).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    reason = models.TextField(blank=True)
+    # The votes whose status changed.
+    count = models.PositiveIntegerField(default=0)
+    # What was acted on: the cluster's dimensions (address, network, user agent, nominee, time
+    # window) or the selected vote ids.
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "audit log entry"
+        verbose_name_plural = "audit log"
+        indexes = [
+            # The integrity page lists one award's entries, newest first.
+            models.Index(fields=["award", "-created_at"], name="audit_award_time"),
+        ]
+
+    def __str__(self) -> str:
+        who = self.user or "Laurel"
+        return f"{self.get_action_display()} {self.count} vote(s) by {who}"
