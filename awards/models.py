@@ -87,12 +87,12 @@ class Award(models.Model):
     # defaults let an office or a phone carrier's shared address vote; a script on one
     # address, one network or many proxies trips them. Voters are never told the numbers.
     new_voters_per_address = models.PositiveSmallIntegerField(
-        default=8,
+        default=12,
         help_text="New voters from one address (IPv4, or IPv6 /64) for one nominee within an "
         "hour before further new voters' votes from there are held for review.",
     )
     new_voters_per_network = models.PositiveSmallIntegerField(
-        default=24,
+        default=40,
         help_text="The same for a network: IPv4 /24, IPv6 /56 or /48.",
     )
     unverified_voters_per_address = models.PositiveSmallIntegerField(
@@ -106,7 +106,7 @@ class Award(models.Model):
         "faster than a person reads and clicks.",
     )
     burst_factor = models.PositiveSmallIntegerField(
-        default=8,
+        default=12,
         help_text="A nominee's new voters in 10 minutes above this many times its usual pace "
         "(and above the burst floor) are held for review.",
     )

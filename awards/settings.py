@@ -134,9 +134,14 @@ else:
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", [] if REAL_MODE else ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
-# Addresses (or networks) of the reverse proxies whose X-Forwarded-For is believed; empty means
-# REMOTE_ADDR is the client, whatever headers arrive.
-TRUSTED_PROXIES = envlist("TRUSTED_PROXIES", [])
+# Addresses (or networks) of the reverse proxies whose X-Forwarded-For is believed. Loopback by
+# default: only processes on this machine can connect from it. Setting the variable replaces the
+# default; "none" trusts nothing, so REMOTE_ADDR is the client whatever headers arrive.
+TRUSTED_PROXIES = envlist("TRUSTED_PROXIES", ["127.0.0.0/8", "::1"])
+if [proxy.lower() for proxy in TRUSTED_PROXIES] == ["none"]:
+    TRUSTED_PROXIES = []
+# An empty REMOTE_ADDR is a unix socket, reachable only from this machine: its peer is the proxy.
+TRUST_UNIX_SOCKET = envbool("TRUST_UNIX_SOCKET", True)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -241,14 +246,20 @@ else:
         }
     }
 
-# Rate limits (django-ratelimit). Its per-IP cap protects the site, while the per-voter rule is
-# enforced by the database; so when Redis is down the cap fails open and votes keep counting.
+# Caps and integrity signals (voting/limits.py): sliding windows counted in Redis by one Lua
+# script per vote, or in this process in embedded mode. When Redis fails, each web process
+# keeps its own count with every cap cut to LIMITS_LOCAL_SHARE of itself, and retries Redis
+# after LIMITS_RETRY_SECONDS: a failing store never lifts the limits.
+LIMITS_LOCAL_SHARE = envfloat("LIMITS_LOCAL_SHARE", 0.25)
+LIMITS_RETRY_SECONDS = envfloat("LIMITS_RETRY_SECONDS", 5.0)
+# How long a rendered vote form's one-time token (and its browser check) stays good.
+VOTE_TOKEN_SECONDS = envint("VOTE_TOKEN_SECONDS", 2 * 60 * 60, minimum=60)
+# django-ratelimit answers refused votes: voting raises its Ratelimited, and RATELIMIT_VIEW
+# renders the 429 page.
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_VIEW = "voting.views.rate_limited"
-RATELIMIT_FAIL_OPEN = True
 RATELIMIT_ENABLE = envbool("RATELIMIT_ENABLE", True)
-# The database cache is shared across processes but its increments are not atomic; embedded mode
-# is a single machine for development, where that is an accepted approximation.
+# Embedded mode's database cache is shared but not atomic; nothing counts on it there.
 SILENCED_SYSTEM_CHECKS = [] if REAL_MODE else ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -5,6 +5,7 @@ from django.core.management import call_command
 
 from awards.lookups import forget_cached_nominees
 from tests.factories import AwardFactory, CategoryFactory, NomineeFactory
+from voting.limits import limits_reset
 from voting.standings import _last_nudge
 from voting.voters import Voter
 
@@ -22,13 +23,15 @@ def fresh_reads(settings):
     for a few seconds (tests/voting/test_catalogue_cache.py covers that)."""
     settings.CATALOGUE_CACHE_SECONDS = 0
     _last_nudge.clear()
+    limits_reset()
     yield
     forget_cached_nominees()
+    limits_reset()
 
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Rate-limit counters live in the cache; in real mode that is Redis, which outlives tests."""
+    """Caps and integrity counters live in Redis in real mode, which outlives tests."""
     yield
     try:
         if hasattr(cache, "delete_pattern"):

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class VotingConfig(AppConfig):
     name = "voting"
     verbose_name = "Voting"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401 - registers the system checks

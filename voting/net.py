@@ -1,23 +1,62 @@
 """Who is at the other end of a request: the client address as Laurel counts it."""
 
 import ipaddress
+import logging
+from dataclasses import dataclass
 from functools import cache
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
-IPv6_PREFIX = 64
+logger = logging.getLogger(__name__)
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
 UNKNOWN = "unknown"
+IPv6_PREFIX = 64
+# One household or office can hold a whole IPv4 /24 or IPv6 /48 (65,536 /64s), so the wider
+# networks are counted as well, narrowest first; the last is the one stored on each vote.
+WIDER_PREFIXES = {4: (24,), 6: (56, 48)}
+# Where a reverse proxy on the same host, container network or data centre connects from.
+# X-Forwarded-For from one of these that is not trusted almost surely means a forgotten proxy.
+PROXY_LIKE = tuple(
+    ipaddress.ip_network(network)
+    for network in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "169.254.0.0/16",
+        "127.0.0.0/8",
+        "fc00::/7",
+        "fe80::/10",
+        "::1/128",
+    )
+)
+
+# Kinds of misconfiguration already logged by this process.
+_logged: set[str] = set()
+
+
+@dataclass(frozen=True)
+class Networks:
+    """A client as the caps count it: its address and the wider networks that hold it."""
+
+    address: str  # IPv4 address, or the IPv6 /64; UNKNOWN when none could be found
+    wider: tuple[str, ...]  # IPv4: (/24,); IPv6: (/56, /48); empty when unknown
+    network: str  # the widest of them, stored on each vote
 
 
 @cache
-def trusted_networks(
-    proxies: tuple[str, ...],
-) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
+def trusted_networks(proxies: tuple[str, ...]) -> tuple[Network, ...]:
+    try:
+        return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {error}") from None
 
 
-def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+def _address(text: str) -> Address | None:
     try:
         address = ipaddress.ip_address(text.strip().strip("[]"))
     except ValueError:
@@ -27,44 +66,92 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     return address
 
 
-def _is_trusted(address) -> bool:
+def _is_trusted(address: Address) -> bool:
     return any(address in network for network in trusted_networks(tuple(settings.TRUSTED_PROXIES)))
 
 
-def client_address(request: HttpRequest):
+def _log_once(kind: str, message: str, *args: object) -> None:
+    # Once per process: a flood of such requests must not fill the disk.
+    if kind not in _logged:
+        _logged.add(kind)
+        logger.error(message, *args)
+
+
+def client_address(request: HttpRequest) -> Address | None:
     """REMOTE_ADDR, unless it is a trusted proxy: then the nearest untrusted X-Forwarded-For hop.
 
-    Walking X-Forwarded-For from the right means a client cannot choose its own address by
-    sending the header itself: only hops appended by trusted proxies are skipped.
+    An empty REMOTE_ADDR is a unix socket, which only processes on this machine (the proxy) can
+    reach: with TRUST_UNIX_SOCKET it counts as a trusted proxy. None when no address is found.
     """
-    remote = _address(request.META.get("REMOTE_ADDR", ""))
-    if remote is None or not _is_trusted(remote):
-        return remote
-    hops = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-    for hop in reversed(hops):
+    remote_addr = request.META.get("REMOTE_ADDR", "").strip()
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    remote = _address(remote_addr)
+    if not remote_addr and settings.TRUST_UNIX_SOCKET:
+        address = _forwarded_client(forwarded, nearest=None)
+    elif remote is not None and _is_trusted(remote):
+        address = _forwarded_client(forwarded, nearest=remote)
+    else:
+        if forwarded and remote is not None and any(remote in n for n in PROXY_LIKE):
+            _log_once(
+                "untrusted proxy",
+                "X-Forwarded-For from %s: this looks like a reverse proxy that Laurel does not "
+                "trust, so every voter will share its address; add it to TRUSTED_PROXIES",
+                remote,
+            )
+        address = remote
+    if address is None:
+        _log_once(
+            "no address",
+            "No client address in REMOTE_ADDR=%r or X-Forwarded-For=%r: every such voter shares "
+            "one rate-limit bucket. A proxy on a unix socket must send X-Forwarded-For, and "
+            "TRUST_UNIX_SOCKET must be true (it is %s)",
+            remote_addr,
+            forwarded[:200],
+            settings.TRUST_UNIX_SOCKET,
+        )
+    return address
+
+
+def _forwarded_client(forwarded: str, nearest: Address | None) -> Address | None:
+    """The rightmost untrusted hop of X-Forwarded-For, else the furthest trusted one reached.
+
+    Walking from the right means a client cannot choose its own address by sending the header
+    itself: only hops appended by trusted proxies are skipped.
+    """
+    for hop in reversed(forwarded.split(",")):
         address = _address(hop)
         if address is None:
+            # Whatever stands left of garbage may be the client's own invention.
             break
         if not _is_trusted(address):
             return address
-    return remote
+        nearest = address
+    return nearest
+
+
+def client_networks(request: HttpRequest) -> Networks:
+    """The client's address and wider networks, found once per request."""
+    known = getattr(request, "_laurel_networks", None)
+    if known is None:
+        known = request._laurel_networks = _networks(client_address(request))
+    return known
+
+
+def _networks(address: Address | None) -> Networks:
+    if address is None:
+        return Networks(address=UNKNOWN, wider=(), network=UNKNOWN)
+    wider = tuple(_network(address, prefix) for prefix in WIDER_PREFIXES[address.version])
+    own = _network(address, IPv6_PREFIX) if address.version == 6 else str(address)
+    return Networks(address=own, wider=wider, network=wider[-1])
+
+
+def _network(address: Address, prefix: int) -> str:
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
 def client_ip(request: HttpRequest) -> str:
     """The address as votes record and the per-IP cap counts it: IPv6 by its /64 network."""
-    known = getattr(request, "_laurel_client_ip", None)
-    if known is None:
-        known = request._laurel_client_ip = _client_ip(request)
-    return known
-
-
-def _client_ip(request: HttpRequest) -> str:
-    address = client_address(request)
-    if address is None:
-        return UNKNOWN
-    if address.version == 6:
-        return str(ipaddress.ip_network(f"{address}/{IPv6_PREFIX}", strict=False))
-    return str(address)
+    return client_networks(request).address
 
 
 def ip_key(group: str, request: HttpRequest) -> str:

@@ -1,22 +1,39 @@
 """Where a vote is decided: vote_cast() and the rule it applies."""
 
 import enum
+import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from functools import partial
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat, Trim
 from django.utils import timezone
 
 from awards.models import Award, Nominee
 
-from .models import Ballot, TallyDelta, Vote
+from .integrity import REASON_LABELS, Reason, Trip, integrity_assess, integrity_note_failure
+from .models import AuditEntry, Ballot, TallyDelta, Vote
+from .pow import PowStatus, challenge_verify
 from .standings import standings_nudge
+from .tokens import token_check
 from .voters import Voter
+
+log = logging.getLogger(__name__)
+# A cluster hold touches at most this many votes at once; an organizer reviews the rest.
+CLUSTER_HOLD_MAX = 5000
 
 
 class Outcome(enum.StrEnum):
     COUNTED = "counted"
+    # Recorded, but held for an organizer's review: it counts once they restore it.
+    HELD = "held"
     ALREADY_VOTED = "already_voted"
+    # The form's one-time token was missing, expired, foreign or used: nothing was recorded,
+    # and the voter is asked to confirm with a fresh form.
+    CONFIRM = "confirm"
+    RATE_LIMITED = "rate_limited"
     NOT_OPEN = "not_open"
     CLOSED = "closed"
 
@@ -27,10 +44,18 @@ class VoteResult:
     # When this voter may vote again in this scope (None when the window decides instead).
     next_vote_at: datetime | None = None
     vote_id: int | None = None
+    # Why a vote was held, or why its token was refused (codes, never shown as thresholds).
+    reasons: tuple[str, ...] = ()
+    # With RATE_LIMITED: seconds until the address may vote again.
+    retry_after: int | None = None
 
     @property
     def counted(self) -> bool:
         return self.outcome is Outcome.COUNTED
+
+    @property
+    def recorded(self) -> bool:
+        return self.outcome in (Outcome.COUNTED, Outcome.HELD)
 
 
 def scope_key(award: Award, nominee: Nominee) -> str:
@@ -77,13 +102,43 @@ def ballot_next_vote_at(*, award: Award, voter_key: str, scope: str) -> datetime
     )
 
 
-def vote_cast(*, nominee: Nominee, voter: Voter, ref: str = "", now: datetime) -> VoteResult:
-    """Record one vote for `nominee` if the award's window and interval allow it."""
+def vote_cast(
+    *,
+    nominee: Nominee,
+    voter: Voter,
+    now: datetime,
+    token: str | None,
+    proof: str | None = None,
+    ref: str = "",
+) -> VoteResult:
+    """Decide one vote for `nominee`: refused, counted, or recorded and held for review.
+
+    In order: the voting window; the form's one-time token (bound to this voter and nominee);
+    the browser's proof of work, bound to the token (None: the no-JavaScript form); the
+    per-address caps and the integrity signals (voting.integrity); then one statement claims
+    the voter's clock and inserts the vote, whose unique token makes a replay insert nothing.
+    """
     award = nominee.award
     if now < award.voting_opens:
         return VoteResult(Outcome.NOT_OPEN)
     if now >= award.voting_closes:
         return VoteResult(Outcome.CLOSED)
+    checked = token_check(value=token, voter_key=voter.key, nominee_id=nominee.pk, now=now)
+    if not checked.ok:
+        return _refuse_token(award, voter, str(checked.status))
+    pow_check = challenge_verify(payload=proof, token_nonce=checked.nonce)
+    assessment = integrity_assess(
+        award=award,
+        nominee=nominee,
+        voter=voter,
+        verified=pow_check.solved,
+        pow_invalid=pow_check.status is PowStatus.INVALID,
+        dwell=now - checked.issued_at,
+        now=now,
+    )
+    if assessment.retry_after is not None:
+        return VoteResult(Outcome.RATE_LIMITED, retry_after=assessment.retry_after)
+    status = Vote.Status.QUARANTINED if assessment.held else Vote.Status.COUNTED
     scope = scope_key(award, nominee)
     until = next_vote_time(award, now)
     adapt = connection.ops.adapt_datetimefield_value
@@ -96,25 +151,60 @@ def vote_cast(*, nominee: Nominee, voter: Voter, ref: str = "", now: datetime) -
         "now": adapt(now),
         "until": adapt(until),
         "ip": voter.ip,
+        "network": voter.network,
         "agent": voter.user_agent,
         "ref": ref,
-        "status": Vote.Status.COUNTED.value,
+        "status": status.value,
+        "reasons": " ".join(assessment.reasons),
+        "token": checked.nonce,
+        "verified": pow_check.solved,
+        "new_voter": voter.new,
+        "dwell": min(int((now - checked.issued_at).total_seconds() * 1000), 2**31 - 1),
     }
-    record = (
-        _record_in_one_statement if connection.vendor == "postgresql" else _record_in_a_transaction
-    )
-    vote_id = record(params)
+    try:
+        vote_id = _record(params)
+    except IntegrityError:
+        # Vote.token is unique: this token already cast a vote, and nothing was written now.
+        return _refuse_token(award, voter, "token_used")
     if vote_id is None:
         waiting = ballot_next_vote_at(award=award, voter_key=voter.key, scope=scope)
         return VoteResult(Outcome.ALREADY_VOTED, next_vote_at=waiting)
-    transaction.on_commit(lambda: standings_nudge(award.pk), robust=True)
-    return VoteResult(Outcome.COUNTED, next_vote_at=until, vote_id=vote_id)
+    if status == Vote.Status.COUNTED:
+        transaction.on_commit(lambda: standings_nudge(award.pk), robust=True)
+        return VoteResult(Outcome.COUNTED, next_vote_at=until, vote_id=vote_id)
+    for trip in assessment.trips:
+        transaction.on_commit(partial(cluster_hold_later, award.pk, nominee.pk, trip), robust=True)
+    return VoteResult(
+        Outcome.HELD, next_vote_at=until, vote_id=vote_id, reasons=tuple(assessment.reasons)
+    )
+
+
+def _refuse_token(award: Award, voter: Voter, reason: str) -> VoteResult:
+    hit = integrity_note_failure(award=award, voter=voter)
+    if hit.blocked is not None:
+        return VoteResult(Outcome.RATE_LIMITED, retry_after=hit.retry_after)
+    return VoteResult(Outcome.CONFIRM, reasons=(reason,))
+
+
+def _record(params: dict) -> int | None:
+    if connection.vendor != "postgresql":
+        return _record_in_a_transaction(params)
+    if connection.in_atomic_block:
+        # A savepoint, so that a replayed token's unique violation does not break the caller's
+        # transaction; outside one (every request) the statement is its own transaction.
+        with transaction.atomic():
+            return _record_in_one_statement(params)
+    return _record_in_one_statement(params)
 
 
 _VOTE_COLUMNS = (
-    "award_id, nominee_id, category_id, created_at, voter_key, ip, user_agent, ref, status"
+    "award_id, nominee_id, category_id, created_at, voter_key, ip, network, user_agent, ref,"
+    " status, reasons, token, verified, new_voter, dwell_ms"
 )
-_VOTE_VALUES = "%(award)s, %(nominee)s, %(category)s, %(now)s, %(voter)s, %(ip)s, %(agent)s, %(ref)s, %(status)s"
+_VOTE_VALUES = (
+    "%(award)s, %(nominee)s, %(category)s, %(now)s, %(voter)s, %(ip)s, %(network)s, %(agent)s,"
+    " %(ref)s, %(status)s, %(reasons)s, %(token)s, %(verified)s, %(new_voter)s, %(dwell)s"
+)
 
 
 def _record_in_a_transaction(params: dict) -> int | None:
@@ -128,10 +218,12 @@ def _record_in_a_transaction(params: dict) -> int | None:
             f"INSERT INTO {vote} ({_VOTE_COLUMNS}) VALUES ({_VOTE_VALUES}) RETURNING id", params
         )
         vote_id = cursor.fetchone()[0]
-        cursor.execute(
-            f"INSERT INTO {delta} (award_id, nominee_id, amount) VALUES (%(award)s, %(nominee)s, 1)",
-            params,
-        )
+        if params["status"] == Vote.Status.COUNTED:
+            cursor.execute(
+                f"INSERT INTO {delta} (award_id, nominee_id, amount) "
+                "VALUES (%(award)s, %(nominee)s, 1)",
+                params,
+            )
     return vote_id
 
 
@@ -149,7 +241,7 @@ def _record_in_one_statement(params: dict) -> int | None:
             INSERT INTO {vote} ({_VOTE_COLUMNS}) SELECT {_VOTE_VALUES} FROM claim RETURNING id
         ), tallied AS (
             INSERT INTO {delta} (award_id, nominee_id, amount)
-            SELECT %(award)s, %(nominee)s, 1 FROM counted
+            SELECT %(award)s, %(nominee)s, 1 FROM counted WHERE %(status)s = 'counted'
         )
         SELECT id FROM counted
     """
@@ -168,17 +260,23 @@ def voter_next_vote_at(*, nominee: Nominee, voter_key: str, now: datetime) -> da
     return waiting
 
 
-def votes_set_status(*, vote_ids: list[int], status: str) -> int:
+def votes_set_status(*, vote_ids: list[int], status: str, reason: str = "") -> int:
     """Quarantine, void or restore votes; the standings follow at the next recompute.
 
     Only votes whose status actually changes are touched, and each change in and out of
-    "counted" leaves one tally change, so repeating the call changes nothing.
+    "counted" leaves one tally change, so repeating the call changes nothing. A `reason` code
+    is added to the changed votes' reasons.
     """
     counted = Vote.Status.COUNTED
     with transaction.atomic():
         moving = Vote.objects.select_for_update().filter(pk__in=vote_ids).exclude(status=status)
         rows = list(moving.values_list("pk", "award_id", "nominee_id", "status"))
-        Vote.objects.filter(pk__in=[pk for pk, *_ in rows]).update(status=status)
+        changed = Vote.objects.filter(pk__in=[pk for pk, *_ in rows])
+        changed.update(status=status)
+        if reason:
+            changed.exclude(reasons__contains=reason).update(
+                reasons=Trim(Concat(F("reasons"), Value(f" {reason}")))
+            )
         deltas = [
             TallyDelta(
                 award_id=award_id, nominee_id=nominee_id, amount=1 if status == counted else -1
@@ -190,3 +288,73 @@ def votes_set_status(*, vote_ids: list[int], status: str) -> int:
         for award_id in {delta.award_id for delta in deltas}:
             transaction.on_commit(lambda award_id=award_id: standings_nudge(award_id), robust=True)
     return len(rows)
+
+
+def cluster_hold(
+    *,
+    award_id: int,
+    nominee_id: int,
+    reason: str,
+    dimension: str,
+    value: str,
+    since: datetime,
+    until: datetime,
+) -> int:
+    """Hold the counted votes of new voters in a cluster that crossed its threshold.
+
+    The vote that crossed it was held as it came in; this holds the ones before it in the same
+    window, which until then looked like an honest few. Safe to repeat: held votes stay held.
+    """
+    votes = Vote.objects.filter(
+        award_id=award_id,
+        nominee_id=nominee_id,
+        status=Vote.Status.COUNTED,
+        new_voter=True,
+        created_at__gte=since,
+        created_at__lte=until,
+    )
+    if dimension in ("ip", "network"):
+        votes = votes.filter(**{dimension: value})
+    if reason == Reason.UNVERIFIED_ADDRESS:
+        votes = votes.filter(verified=False)
+    changed = votes_set_status(
+        vote_ids=list(votes.values_list("pk", flat=True)[:CLUSTER_HOLD_MAX]),
+        status=Vote.Status.QUARANTINED,
+        reason=reason,
+    )
+    if changed:
+        AuditEntry.objects.create(
+            award_id=award_id,
+            action=AuditEntry.Action.AUTO_QUARANTINE,
+            reason=REASON_LABELS.get(reason, reason),
+            count=changed,
+            detail={
+                "reason": reason,
+                "dimension": dimension,
+                "value": value,
+                "nominee": nominee_id,
+                "since": since.isoformat(),
+                "until": until.isoformat(),
+            },
+        )
+    return changed
+
+
+def cluster_hold_later(award_id: int, nominee_id: int, trip: Trip) -> None:
+    """Enqueue cluster_hold after the tripping vote commits; without a broker, do it now."""
+    from .tasks import cluster_hold_task
+
+    kwargs = {
+        "award_id": award_id,
+        "nominee_id": nominee_id,
+        "reason": str(trip.reason),
+        "dimension": trip.dimension,
+        "value": trip.value,
+        "since": trip.since.isoformat(),
+        "until": timezone.now().isoformat(),
+    }
+    try:
+        cluster_hold_task.apply_async(kwargs=kwargs, retry=False)
+    except Exception:
+        log.warning("cluster hold not queued; holding now", exc_info=True)
+        cluster_hold_task.run(**kwargs)

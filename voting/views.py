@@ -1,3 +1,4 @@
+import json
 import re
 from datetime import datetime
 
@@ -8,14 +9,14 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.vary import vary_on_headers
-from django_ratelimit.core import is_ratelimited
 from django_ratelimit.exceptions import Ratelimited
 
 from awards.lookups import nominee_for_voting
 from awards.models import Nominee
 from awards.views import get_award_or_404, get_category_or_404, get_nominee_or_404
 
-from .net import ip_key
+from .integrity import pow_difficulty
+from .pow import challenge_issue
 from .services import Outcome, VoteResult, vote_cast, voter_next_vote_at
 from .standings import (
     StandingsVisibility,
@@ -24,6 +25,7 @@ from .standings import (
     standings_snapshot,
     standings_visibility,
 )
+from .tokens import token_issue
 from .voters import voter_from, voter_key
 
 # A vote form is a CSRF token and a channel name; anything much larger is not a vote.
@@ -32,7 +34,9 @@ STANDINGS_PER_PAGE = 50
 REF_PATTERN = re.compile(r"^[a-z0-9_-]{1,32}$")
 OUTCOME_STATUS = {
     Outcome.COUNTED: 200,
+    Outcome.HELD: 202,
     Outcome.ALREADY_VOTED: 409,
+    Outcome.CONFIRM: 403,
     Outcome.NOT_OPEN: 403,
     Outcome.CLOSED: 403,
 }
@@ -54,17 +58,31 @@ def vote_box_context(
         next_vote_at = voter_next_vote_at(nominee=nominee, voter_key=voter_key(request), now=now)
     else:
         next_vote_at = result.next_vote_at
-    share_url = request.build_absolute_uri(nominee.get_absolute_url())
-    return {
+    is_open = nominee.award.is_open(now)
+    context = {
         "award": nominee.award,
         "nominee": nominee,
         "now": now,
         "result": result,
         "next_vote_at": next_vote_at,
-        "is_open": nominee.award.is_open(now),
+        "is_open": is_open,
         "ref": clean_ref(request.GET.get("ref") or request.POST.get("ref")),
-        "share_url": share_url,
+        "share_url": request.build_absolute_uri(nominee.get_absolute_url()),
     }
+    if is_open and not (next_vote_at and next_vote_at > now):
+        context.update(vote_form_context(request, nominee, now))
+    return context
+
+
+def vote_form_context(request: HttpRequest, nominee: Nominee, now: datetime) -> dict:
+    """A fresh one-time token and its browser check for one rendered Vote button."""
+    voter = voter_from(request)
+    token = token_issue(voter_key=voter.key, nominee_id=nominee.pk, now=now)
+    difficulty = pow_difficulty(award=nominee.award, nominee=nominee, voter=voter, now=now)
+    challenge = challenge_issue(
+        token_nonce=token.nonce, difficulty=difficulty, expires_at=token.expires_at
+    )
+    return {"vote_token": token.value, "challenge": json.dumps(challenge)}
 
 
 @never_cache
@@ -96,13 +114,18 @@ def vote(request: HttpRequest, award_slug: str, nominee_slug: str) -> HttpRespon
     if _body_length(request) > MAX_VOTE_BODY:
         return render(request, "voting/too_large.html", status=413)
     nominee = nominee_for_voting(award_slug, nominee_slug)
-    rate = f"{nominee.award.ip_votes_per_hour}/h"
-    if is_ratelimited(request, group="vote", key=ip_key, rate=rate, method="POST", increment=True):
-        raise Ratelimited()
     now = timezone.now()
     result = vote_cast(
-        nominee=nominee, voter=voter_from(request), ref=clean_ref(request.POST.get("ref")), now=now
+        nominee=nominee,
+        voter=voter_from(request),
+        now=now,
+        token=request.POST.get("token"),
+        proof=request.POST.get("altcha"),
+        ref=clean_ref(request.POST.get("ref")),
     )
+    if result.outcome is Outcome.RATE_LIMITED:
+        request._laurel_retry_after = result.retry_after
+        raise Ratelimited()
     return render_vote_result(request, nominee, result, now)
 
 
@@ -117,7 +140,7 @@ def render_vote_result(
             "nominee": nominee.name,
             "next_vote_at": result.next_vote_at.isoformat() if result.next_vote_at else None,
         }
-        if result.outcome in (Outcome.NOT_OPEN, Outcome.CLOSED):
+        if result.outcome in (Outcome.NOT_OPEN, Outcome.CLOSED, Outcome.CONFIRM):
             # Rare answers carry their markup; the page has templates for the common ones.
             context = vote_box_context(request, nominee, now, result)
             payload["html"] = render_to_string("voting/_vote_box.html", context, request=request)
@@ -127,15 +150,16 @@ def render_vote_result(
 
 
 def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """RATELIMIT_VIEW: the per-IP cap answered with 429 and an explanation, nothing recorded."""
-    context = {"retry_minutes": 60}
+    """RATELIMIT_VIEW: a capped address answered with 429 and an explanation, nothing recorded."""
+    retry_after = getattr(request, "_laurel_retry_after", None) or 3600
+    context = {"retry_minutes": max(1, -(-retry_after // 60))}
     if wants_json(request):
         html = render_to_string("voting/_rate_limited.html", context, request=request)
         payload = {"outcome": "rate_limited", "counted": False, "html": html}
         response = JsonResponse(payload, status=429)
     else:
         response = render(request, "voting/rate_limited.html", context, status=429)
-    response["Retry-After"] = str(context["retry_minutes"] * 60)
+    response["Retry-After"] = str(retry_after)
     return response
 
 

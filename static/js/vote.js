@@ -54,21 +54,72 @@
     return true;
   }
 
+  // The browser check (an ALTCHA proof of work bound to this form's one-time token) starts as
+  // soon as the page is ready, so that by the time the voter clicks it is usually done. Its
+  // answer goes into the form's "altcha" field; if it fails or takes too long the vote is sent
+  // without it, as the no-JavaScript form is.
+  var CHECK_PATIENCE_MS = 20000;
+
+  function startCheck(form) {
+    var widget = form.querySelector("altcha-widget");
+    var check = { done: !widget, waiting: [] };
+    if (!widget) { return check; }
+    var field = document.createElement("input");
+    field.type = "hidden";
+    field.name = "altcha";
+    form.appendChild(field);
+    function finish(payload) {
+      if (check.done) { return; }
+      if (payload) { field.value = payload; }
+      check.done = true;
+      check.waiting.splice(0).forEach(function (resolve) { resolve(); });
+    }
+    widget.addEventListener("statechange", function (event) {
+      var state = event.detail && event.detail.state;
+      if (state === "verified") { finish(event.detail.payload); }
+      else if (state === "error" || state === "expired") { finish(null); }
+    });
+    function run() {
+      try { widget.verify(); } catch (error) { finish(null); }
+    }
+    var registry = window.$altcha;
+    var worker = document.querySelector("script[data-altcha-worker]");
+    if (!registry || !worker || typeof Worker === "undefined") { finish(null); return check; }
+    if (!registry.algorithms.has("SHA-256")) {
+      var url = worker.getAttribute("data-altcha-worker");
+      registry.algorithms.set("SHA-256", function () { return new Worker(url); });
+    }
+    if (typeof widget.verify === "function") { run(); } else { widget.addEventListener("load", run); }
+    return check;
+  }
+
+  function checked(check) {
+    if (check.done) { return Promise.resolve(); }
+    return new Promise(function (resolve) {
+      check.waiting.push(resolve);
+      setTimeout(resolve, CHECK_PATIENCE_MS);
+    });
+  }
+
   function enhance(box) {
     localize(box);
     tick(box);
     var form = box.querySelector("form[data-vote-form]");
     if (!form) { return; }
+    var check = startCheck(form);
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var button = form.querySelector("button");
       button.disabled = true;
-      button.textContent = "Voting…";
-      fetch(form.action, {
-        method: "POST",
-        body: new FormData(form),
-        headers: { "Accept": "application/json" },
-        credentials: "same-origin"
+      button.textContent = check.done ? "Voting…" : "Checking your browser…";
+      checked(check).then(function () {
+        button.textContent = "Voting…";
+        return fetch(form.action, {
+          method: "POST",
+          body: new FormData(form),
+          headers: { "Accept": "application/json" },
+          credentials: "same-origin"
+        });
       }).then(function (response) {
         return response.json().then(function (data) { return data; }, function () { return null; })
           .then(function (data) {

@@ -70,13 +70,13 @@ def test_admin_refuses_a_nominee_in_another_awards_category(client, organizer, n
 def test_organizer_voids_votes_in_the_admin_and_the_standings_follow(client, organizer, nominee):
     from django.utils import timezone
 
+    from tests.ballots import cast_vote
     from voting.models import Standing, Vote
-    from voting.services import vote_cast
     from voting.standings import standings_recompute
     from voting.voters import Voter
 
     for key in ("1" * 32, "2" * 32, "3" * 32):
-        vote_cast(nominee=nominee, voter=Voter(key, "192.0.2.1", "ua"), now=timezone.now())
+        cast_vote(nominee=nominee, voter=Voter(key, "192.0.2.1", "ua"), now=timezone.now())
     standings_recompute(award_id=nominee.award_id)
     client.force_login(organizer)
     stuffed = list(Vote.objects.values_list("pk", flat=True)[:2])

@@ -1,4 +1,5 @@
-"""The per-IP cap: generous, per award, answered with a friendly 429; Redis down never fails a vote."""
+"""The per-address caps: generous, per award, sliding, over networks too, answered with a friendly
+429; a failing limit store never lifts them and never fails a vote."""
 
 import os
 import shutil
@@ -8,8 +9,10 @@ import time
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from awards.models import Award
+from tests.ballots import READING_TIME, clock_at, solved_form, vote_like_a_browser
 from tests.factories import NomineeFactory
 from voting.models import Vote
 
@@ -19,9 +22,7 @@ OFFICE = "198.51.100.77"
 
 def vote_from(nominee, remote: str = OFFICE, accept: str = "text/html"):
     # A fresh Client is a fresh browser: a new voter behind the same address.
-    return Client().post(
-        nominee.get_absolute_url() + "vote/", REMOTE_ADDR=remote, HTTP_ACCEPT=accept
-    )
+    return vote_like_a_browser(nominee, REMOTE_ADDR=remote, HTTP_ACCEPT=accept)
 
 
 @pytest.fixture
@@ -105,7 +106,7 @@ def own_redis(tmp_path):
     process.wait()
 
 
-def test_votes_still_count_and_nothing_fails_when_redis_stops(capped, own_redis, settings):
+def test_when_redis_stops_the_cap_still_holds_and_no_vote_fails(capped, own_redis, settings):
     process, port = own_redis
     settings.CACHES = {
         "default": {
@@ -118,22 +119,74 @@ def test_votes_still_count_and_nothing_fails_when_redis_stops(capped, own_redis,
             },
         }
     }
+    settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"
     settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{port}/1"
-    assert [vote_from(capped).status_code for _ in range(3)] == [200, 200, 200]
+    Award.objects.filter(pk=capped.award_id).update(ip_votes_per_hour=8)
+    settings.LIMITS_LOCAL_SHARE = 0.5  # each web process allows half the cap on its own
+    assert [vote_from(capped).status_code for _ in range(8)] == [200] * 8
     assert vote_from(capped).status_code == 429  # the cap works while Redis is up
 
     process.terminate()
     process.wait(timeout=10)
 
     started = time.monotonic()
-    statuses = [vote_from(capped).status_code for _ in range(3)]
+    statuses = [vote_from(capped, remote="198.51.100.99").status_code for _ in range(6)]
     elapsed = time.monotonic() - started
-    assert statuses == [200, 200, 200]  # the cap fails open; the per-voter rule still holds
-    assert Vote.objects.count() == 6
+    # Redis down: a strict in-process cap takes over instead of letting everything through.
+    assert statuses == [200] * 4 + [429] * 2
+    assert Vote.objects.count() == 12
     browser = Client()
-    browser.post(capped.get_absolute_url() + "vote/", REMOTE_ADDR=OFFICE)
-    again = browser.post(capped.get_absolute_url() + "vote/", REMOTE_ADDR=OFFICE)
-    assert again.status_code == 409
-    assert Vote.objects.count() == 7
-    # Not a speed target: a hang on a dead Redis would take the socket timeouts many times over.
+    fields = solved_form(browser.get(capped.get_absolute_url(), REMOTE_ADDR="198.51.100.100"))
+    with clock_at(timezone.now() + READING_TIME):
+        again = [
+            browser.post(capped.get_absolute_url() + "vote/", fields, REMOTE_ADDR="198.51.100.100")
+            for _ in range(2)
+        ]
+    assert [response.status_code for response in again] == [200, 409]  # the per-voter rule
+    # Not a speed target: waiting on a dead Redis for every vote would take far longer.
     assert elapsed < 10
+
+
+def test_the_cap_slides_instead_of_resetting_on_the_hour(capped, voter):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.ballots import cast_vote
+    from voting.services import Outcome
+    from voting.voters import Voter
+
+    start = timezone.now()
+    # Three votes late in one clock hour, then more just after the hour turns: a fixed window
+    # would let three more through; a sliding one waits until the first vote is an hour old.
+    moments = [start + timedelta(minutes=m) for m in (50, 55, 59, 61, 70, 111, 116)]
+    outcomes = [
+        cast_vote(nominee=capped, voter=Voter(f"{i:032x}", OFFICE, "ua"), now=moment).outcome
+        for i, moment in enumerate(moments)
+    ]
+    assert outcomes == [Outcome.COUNTED] * 3 + [Outcome.RATE_LIMITED] * 2 + [Outcome.COUNTED] * 2
+
+
+def test_raising_the_cap_keeps_what_was_already_counted(capped):
+    for _ in range(3):
+        vote_from(capped)
+    Award.objects.filter(pk=capped.award_id).update(ip_votes_per_hour=4)
+    assert vote_from(capped).status_code == 200
+    assert vote_from(capped).status_code == 429
+
+
+def test_an_ipv6_48_cannot_multiply_the_cap_by_rotating_its_64s(capped):
+    # /56 allows 4x the cap and /48 16x: 3 per /64, then the /56 stops at 12.
+    statuses = [
+        vote_from(capped, remote=f"2001:db8:77:{net:x}::1").status_code for net in range(16)
+    ]
+    assert statuses.count(200) == 12
+    assert statuses[12:] == [429] * 4
+
+
+def test_the_429_says_when_to_try_again(capped):
+    for _ in range(3):
+        vote_from(capped)
+    response = vote_from(capped)
+    assert 3500 <= int(response["Retry-After"]) <= 3600
+    assert "try again in 60 minutes" in response.text

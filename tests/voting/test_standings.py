@@ -12,9 +12,10 @@ from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from tests.ballots import cast_vote, vote_like_a_browser
 from tests.factories import CategoryFactory, NomineeFactory
 from voting.models import Standing, StandingsSnapshot, TallyDelta, Vote
-from voting.services import vote_cast, votes_set_status
+from voting.services import votes_set_status
 from voting.standings import raw_counts, standings_rebuild, standings_recompute
 from voting.voters import Voter
 
@@ -25,7 +26,7 @@ def cast(nominee, times: int = 1) -> list[int]:
     ids = []
     for _ in range(times):
         voter = Voter(key=uuid.uuid4().hex, ip="192.0.2.1", user_agent="test")
-        ids.append(vote_cast(nominee=nominee, voter=voter, now=timezone.now()).vote_id)
+        ids.append(cast_vote(nominee=nominee, voter=voter, now=timezone.now()).vote_id)
     return ids
 
 
@@ -238,7 +239,7 @@ def test_embedded_mode_refreshes_standings_in_process_after_a_vote(
         pytest.skip("real mode: a Celery worker recomputes (test_standings_worker.py)")
     dora = field["Dora"]
     with django_capture_on_commit_callbacks(execute=True):
-        assert client.post(dora.get_absolute_url() + "vote/").status_code == 200
+        assert vote_like_a_browser(dora, client).status_code == 200
     page = client.get(dora.get_absolute_url())
     assert "#1 in Experts" in page.text
     assert "1 vote" in page.text

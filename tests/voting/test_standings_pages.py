@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from awards.models import Award
+from tests.ballots import cast_vote
 from tests.factories import CategoryFactory, NomineeFactory
-from voting.services import vote_cast
 from voting.standings import standings_recompute
 from voting.voters import Voter
 
@@ -28,7 +28,7 @@ def race(experts):
     for name, count in {**VOTES, "Ledgerly": 12}.items():
         for _ in range(count):
             voter = Voter(key=uuid.uuid4().hex, ip="192.0.2.9", user_agent="t")
-            vote_cast(nominee=people[name], voter=voter, now=timezone.now())
+            cast_vote(nominee=people[name], voter=voter, now=timezone.now())
     standings_recompute(award_id=experts.award_id)
     return people
 

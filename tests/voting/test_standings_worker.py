@@ -15,9 +15,9 @@ from django.db import connection
 from django.utils import timezone
 
 from awards.celery import app
+from tests.ballots import cast_vote
 from tests.factories import NomineeFactory
 from voting.models import Standing, TallyDelta
-from voting.services import vote_cast
 from voting.standings import raw_counts, standings_recompute
 from voting.tasks import standings_recompute_task
 from voting.voters import Voter
@@ -114,7 +114,7 @@ def cast_votes(nominees, per_nominee: dict[int, int]) -> None:
     for nominee in nominees:
         for _ in range(per_nominee[nominee.pk]):
             voter = Voter(key=uuid.uuid4().hex, ip="192.0.2.77", user_agent="worker-test")
-            assert vote_cast(nominee=nominee, voter=voter, now=timezone.now()).counted
+            assert cast_vote(nominee=nominee, voter=voter, now=timezone.now()).counted
 
 
 def converged(award_id: int) -> bool:
@@ -208,7 +208,7 @@ def test_the_beat_schedule_catches_up_when_the_broker_was_down_for_votes(process
         "from voting.services import vote_cast; from voting.voters import Voter;"
         "import uuid; t = time.monotonic();"
         f"ids = {[n.pk for n in nominees]};"
-        "[vote_cast(nominee=Nominee.objects.select_related('award').get(pk=i), "
+        "[cast_vote(nominee=Nominee.objects.select_related('award').get(pk=i), "
         "voter=Voter(key=uuid.uuid4().hex, ip='192.0.2.5', user_agent='x'), now=timezone.now()) "
         "for i in ids for _ in range(3)];"
         "print(round(time.monotonic() - t, 2))"

@@ -8,6 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from awards.models import Award
+from tests.ballots import READING_TIME, clock_at, solved_form, vote_like_a_browser
 from voting.models import Vote
 from voting.voters import COOKIE_NAME
 
@@ -48,8 +49,7 @@ def test_first_visit_sets_a_long_lived_signed_voter_cookie(client, nominee):
 
 
 def test_a_click_counts_and_says_when_to_vote_again(client, nominee):
-    client.get(nominee.get_absolute_url())
-    response = client.post(vote_url(nominee))
+    response = vote_like_a_browser(nominee, client)
     assert response.status_code == 200
     assert "Your vote for Ada Lovelace counts." in response.text
     assert "You can vote for Ada Lovelace again" in response.text
@@ -58,8 +58,10 @@ def test_a_click_counts_and_says_when_to_vote_again(client, nominee):
 
 
 def test_a_second_click_explains_why_it_did_not_count(client, nominee):
-    client.post(vote_url(nominee))
-    response = client.post(vote_url(nominee))
+    fields = solved_form(client.get(nominee.get_absolute_url()))
+    with clock_at(timezone.now() + READING_TIME):
+        client.post(vote_url(nominee), fields)
+        response = client.post(vote_url(nominee), fields)
     assert response.status_code == 409
     assert "Not counted: you already voted for Ada Lovelace recently." in response.text
     assert "every 24 hours" in response.text
@@ -68,7 +70,7 @@ def test_a_second_click_explains_why_it_did_not_count(client, nominee):
 
 
 def test_returning_to_the_page_shows_the_countdown_instead_of_the_button(client, nominee):
-    client.post(vote_url(nominee))
+    vote_like_a_browser(nominee, client)
     response = client.get(nominee.get_absolute_url())
     assert "You've voted for Ada Lovelace." in response.text
     assert "data-countdown" in response.text
@@ -79,13 +81,15 @@ def test_javascript_votes_get_a_few_bytes_of_json(client, nominee):
     page = client.get(nominee.get_absolute_url())
     assert 'id="vote-template-counted"' in page.text
     assert 'id="vote-template-already_voted"' in page.text
-    response = client.post(vote_url(nominee), HTTP_ACCEPT="application/json")
+    fields = solved_form(page)
+    with clock_at(timezone.now() + READING_TIME):
+        response = client.post(vote_url(nominee), fields, HTTP_ACCEPT="application/json")
+        again = client.post(vote_url(nominee), fields, HTTP_ACCEPT="application/json")
     data = json.loads(response.content)
     assert response.status_code == 200
     assert (data["outcome"], data["counted"], data["nominee"]) == ("counted", True, "Ada Lovelace")
     assert data["next_vote_at"]
     assert len(response.content) < 300
-    again = client.post(vote_url(nominee), HTTP_ACCEPT="application/json")
     assert again.status_code == 409
     assert json.loads(again.content)["outcome"] == "already_voted"
     assert json.loads(again.content)["next_vote_at"] == data["next_vote_at"]
@@ -104,12 +108,12 @@ def test_rare_json_answers_carry_their_own_markup(client, nominee):
 def test_share_channel_is_recorded_from_ref(client, nominee):
     page = client.get(nominee.get_absolute_url(), {"ref": "linkedin"})
     assert 'name="ref" value="linkedin"' in page.text
-    client.post(vote_url(nominee), {"ref": "linkedin"})
+    vote_like_a_browser(nominee, client, data={"ref": "linkedin"})
     assert Vote.objects.get().ref == "linkedin"
 
 
 def test_a_malformed_ref_is_dropped_not_stored(client, nominee):
-    client.post(vote_url(nominee), {"ref": "<script>alert(1)</script>"})
+    vote_like_a_browser(nominee, client, data={"ref": "<script>alert(1)</script>"})
     assert Vote.objects.get().ref == ""
 
 
@@ -146,8 +150,9 @@ def test_a_post_without_the_csrf_token_gets_laurels_403_page(nominee):
 def test_a_post_with_the_csrf_token_counts(nominee):
     strict = Client(enforce_csrf_checks=True)
     page = strict.get(nominee.get_absolute_url())
-    token = page.context["csrf_token"]
-    response = strict.post(vote_url(nominee), {"csrfmiddlewaretoken": str(token)})
+    fields = {"csrfmiddlewaretoken": str(page.context["csrf_token"]), **solved_form(page)}
+    with clock_at(timezone.now() + READING_TIME):
+        response = strict.post(vote_url(nominee), fields)
     assert response.status_code == 200
     assert Vote.objects.count() == 1
 
@@ -218,9 +223,9 @@ def test_voting_not_yet_open_says_when_it_opens(client, nominee):
 
 
 def test_a_tampered_voter_cookie_gets_a_fresh_voter(client, nominee):
-    client.post(vote_url(nominee))
+    vote_like_a_browser(nominee, client)
     client.cookies[COOKIE_NAME] = "f" * 32 + ":forged:signature"
-    response = client.post(vote_url(nominee))
+    response = vote_like_a_browser(nominee, client)
     assert response.status_code == 200
     keys = set(Vote.objects.values_list("voter_key", flat=True))
     assert len(keys) == 2

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('awards', '0004_integrity_thresholds'),
+        ('awards', '0003_standings_visibility'),
         ('voting', '0004_count_index_and_tally_vacuum'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -1,0 +1,97 @@
+"""Casting votes as a browser does: a token from a rendered page, the browser check, a click later.
+
+A vote needs the one-time token of a rendered form, and a new voter who clicks sooner than a
+person can is held; these helpers do what a person's browser does, a few seconds apart.
+"""
+
+import html
+import json
+import re
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from unittest import mock
+
+from django.test import Client
+from django.utils import timezone
+
+from awards.models import Nominee
+from voting.pow import challenge_issue, challenge_solve
+from voting.services import VoteResult, vote_cast
+from voting.tokens import token_issue
+from voting.voters import Voter
+
+READING_TIME = timedelta(seconds=8)
+TOKEN = re.compile(r'name="token" value="([^"]+)"')
+CHALLENGE = re.compile(r'<altcha-widget challenge="([^"]+)"')
+
+
+def cast_vote(
+    *,
+    nominee: Nominee,
+    voter: Voter,
+    now: datetime,
+    ref: str = "",
+    verified: bool = True,
+    read_for: timedelta = READING_TIME,
+) -> VoteResult:
+    """vote_cast with a token issued `read_for` before `now`, and its browser check solved."""
+    token = token_issue(voter_key=voter.key, nominee_id=nominee.pk, now=now - read_for)
+    proof = None
+    if verified:
+        challenge = challenge_issue(
+            # ALTCHA checks expiry against the real clock, whatever `now` a test uses.
+            token_nonce=token.nonce,
+            difficulty=1,
+            expires_at=timezone.now() + timedelta(hours=1),
+        )
+        proof = challenge_solve(challenge)
+    return vote_cast(nominee=nominee, voter=voter, now=now, token=token.value, proof=proof, ref=ref)
+
+
+@contextmanager
+def clock_at(moment: datetime):
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        yield
+
+
+def form_of(page) -> dict:
+    """The vote form's fields as the page rendered them: token and, if asked, the check."""
+    match = TOKEN.search(page.content.decode())
+    assert match, "the page has no vote form"
+    return {"token": html.unescape(match.group(1))}
+
+
+def solved_check(page) -> str:
+    challenge = json.loads(html.unescape(CHALLENGE.search(page.content.decode()).group(1)))
+    return challenge_solve(challenge)
+
+
+def solved_form(page) -> dict:
+    """The fields a browser with JavaScript sends: the token and the solved browser check."""
+    return {**form_of(page), "altcha": solved_check(page)}
+
+
+def vote_like_a_browser(
+    nominee: Nominee,
+    client: Client | None = None,
+    *,
+    javascript: bool = True,
+    read_for: timedelta = READING_TIME,
+    data: dict | None = None,
+    **extra,
+):
+    """Open the nominee's page, read it for a while, click Vote; returns the vote's response.
+
+    `extra` goes with both requests (REMOTE_ADDR, HTTP_ACCEPT, HTTP_USER_AGENT, ...). A new
+    Client, the default, is a new browser: a first-time voter.
+    """
+    client = client or Client()
+    page_extra = {key: value for key, value in extra.items() if key != "HTTP_ACCEPT"}
+    query = {"ref": data["ref"]} if data and "ref" in data else {}
+    page = client.get(nominee.get_absolute_url(), query, **page_extra)
+    fields = form_of(page)
+    if javascript:
+        fields["altcha"] = solved_check(page)
+    fields.update(data or {})
+    with clock_at(timezone.now() + read_for):
+        return client.post(nominee.get_absolute_url() + "vote/", fields, **extra)

@@ -1,0 +1,232 @@
+"""Sliding-window counters for the per-address caps and the integrity signals.
+
+One call, `limits_hit`, checks every cap and updates every counter a vote touches: in real mode
+one Redis round trip (a Lua script, atomic), otherwise a store in this process. Windows slide:
+a cap of 600 an hour means at most 600 in any hour, not 600 per clock hour (which lets 1,200
+through at the edge), and the keys do not contain the cap, so changing it in the admin keeps
+what was already counted.
+
+When Redis fails, the limits do not disappear: the in-process store takes over with each cap
+cut to LIMITS_LOCAL_SHARE of itself (every web process keeps its own count), and Redis is
+tried again after LIMITS_RETRY_SECONDS, so votes do not each wait for a dead server's timeout.
+"""
+
+import enum
+import logging
+import math
+import secrets
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+log = logging.getLogger(__name__)
+PREFIX = "laurel:lim:"
+
+
+class Kind(enum.StrEnum):
+    CAP = "cap"  # events in the window; refuses the call when `value` are already there
+    LOG = "log"  # events in the window, counted without a cap
+    SEEN = "seen"  # how many events of a CAP/LOG key fell in the last `value` seconds (read-only)
+    DISTINCT = "distinct"  # distinct members (`value`) seen in the window
+    DISTINCT_PEEK = "distinct_peek"  # the same, read-only
+    BUCKETS = "buckets"  # a long window counted in buckets of `value` seconds
+    BUCKETS_PEEK = "buckets_peek"
+
+
+@dataclass(frozen=True)
+class Op:
+    kind: Kind
+    key: str
+    seconds: int
+    value: int | str = 0
+
+
+@dataclass(frozen=True)
+class Hit:
+    # The CAP that refused the call (nothing was counted then), or None.
+    blocked: Op | None
+    # Seconds until the refusing cap lets one more through.
+    retry_after: int
+    # Per op, in order: the count after this call.
+    counts: list[int] = field(default_factory=list)
+    # Which store answered: "redis" or "local" (the fallback, or embedded mode).
+    store: str = "local"
+
+
+def limits_hit(ops: list[Op], *, now: float | None = None) -> Hit:
+    now = time.time() if now is None else now
+    if settings.REDIS_URL and time.monotonic() >= _redis_down_until[0]:
+        try:
+            return _redis_hit(ops, now)
+        except Exception as error:  # any Redis failure means "use the fallback"
+            _redis_down_until[0] = time.monotonic() + settings.LIMITS_RETRY_SECONDS
+            log.warning("Limit store unavailable, using in-process limits: %s", error)
+    share = settings.LIMITS_LOCAL_SHARE if settings.REDIS_URL else 1.0
+    return local_store.hit(ops, now, cap_share=share)
+
+
+_redis_down_until = [0.0]
+
+# KEYS: one per op. ARGV: now (ms), a unique id, then kind, window (ms), value for each op.
+# Caps are all checked before anything is counted, so a refused call leaves no trace.
+LUA = """
+local now = tonumber(ARGV[1])
+local uid = ARGV[2]
+local n = #KEYS
+local function arg(i, j) return ARGV[2 + (i - 1) * 3 + j] end
+for i = 1, n do
+  if arg(i, 1) == 'cap' then
+    local ms = tonumber(arg(i, 2))
+    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - ms)
+    if redis.call('ZCARD', KEYS[i]) >= tonumber(arg(i, 3)) then
+      local oldest = redis.call('ZRANGE', KEYS[i], 0, 0, 'WITHSCORES')
+      return {-i, ms - (now - tonumber(oldest[2]))}
+    end
+  end
+end
+local out = {0, 0}
+for i = 1, n do
+  local kind, ms, value = arg(i, 1), tonumber(arg(i, 2)), arg(i, 3)
+  local key = KEYS[i]
+  if kind == 'cap' or kind == 'log' or kind == 'distinct' then
+    local member = uid
+    if kind == 'distinct' then member = value end
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', now - ms)
+    redis.call('ZADD', key, now, member)
+    redis.call('PEXPIRE', key, ms)
+    out[#out + 1] = redis.call('ZCARD', key)
+  elseif kind == 'seen' then
+    out[#out + 1] = redis.call('ZCOUNT', key, now - tonumber(value) * 1000, '+inf')
+  elseif kind == 'distinct_peek' then
+    out[#out + 1] = redis.call('ZCOUNT', key, now - ms, '+inf')
+  else
+    local width = tonumber(value) * 1000
+    local current = math.floor(now / width)
+    if kind == 'buckets' then
+      redis.call('INCR', key .. ':' .. current)
+      redis.call('PEXPIRE', key .. ':' .. current, ms + width)
+    end
+    local total = 0
+    for b = current - math.ceil(ms / width) + 1, current do
+      total = total + (tonumber(redis.call('GET', key .. ':' .. b)) or 0)
+    end
+    out[#out + 1] = total
+  end
+end
+return out
+"""
+
+
+def _redis_hit(ops: list[Op], now: float) -> Hit:
+    script = _script()
+    args: list = [int(now * 1000), secrets.token_hex(8)]
+    for op in ops:
+        args += [str(op.kind), op.seconds * 1000, op.value]
+    reply = script(keys=[PREFIX + op.key for op in ops], args=args)
+    if reply[0] < 0:
+        return Hit(ops[-reply[0] - 1], max(1, math.ceil(reply[1] / 1000)), store="redis")
+    return Hit(None, 0, [int(count) for count in reply[2:]], store="redis")
+
+
+_scripts: dict = {}
+
+
+def _script():
+    from django_redis import get_redis_connection
+
+    client = get_redis_connection("default")
+    script = _scripts.get(id(client))
+    if script is None:
+        _scripts.clear()
+        script = _scripts[id(client)] = client.register_script(LUA)
+    return script
+
+
+class LocalStore:
+    """The same windows in this process's memory, behind one lock.
+
+    Entries are dropped only when their window has passed, never to make room: a capped address
+    stays capped for its whole window.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._events: dict[str, list[float]] = defaultdict(list)
+        self._members: dict[str, dict[str, float]] = defaultdict(dict)
+        self._buckets: dict[str, dict[int, int]] = defaultdict(dict)
+        self._expires: dict[str, float] = {}
+        self._next_sweep = 0.0
+
+    def hit(self, ops: list[Op], now: float, *, cap_share: float = 1.0) -> Hit:
+        with self._lock:
+            self._sweep(now)
+            for op in ops:
+                if op.kind is Kind.CAP:
+                    events = self._window(op.key, now - op.seconds)
+                    cap = max(1, math.floor(int(op.value) * cap_share))
+                    if len(events) >= cap:
+                        retry = op.seconds - (now - events[0])
+                        return Hit(op, max(1, math.ceil(retry)))
+            return Hit(None, 0, [self._apply(op, now) for op in ops])
+
+    def clear(self) -> None:
+        with self._lock:
+            for table in (self._events, self._members, self._buckets, self._expires):
+                table.clear()
+
+    def _window(self, key: str, since: float) -> list[float]:
+        events = self._events[key]
+        drop = next((i for i, moment in enumerate(events) if moment > since), len(events))
+        del events[:drop]
+        return events
+
+    def _apply(self, op: Op, now: float) -> int:
+        self._expires[op.key] = max(self._expires.get(op.key, 0), now + op.seconds)
+        match op.kind:
+            case Kind.CAP | Kind.LOG:
+                events = self._window(op.key, now - op.seconds)
+                events.append(now)
+                return len(events)
+            case Kind.SEEN:
+                since = now - int(op.value)
+                return sum(1 for moment in self._events.get(op.key, ()) if moment > since)
+            case Kind.DISTINCT | Kind.DISTINCT_PEEK:
+                members = self._members[op.key]
+                since = now - op.seconds
+                for member in [m for m, moment in members.items() if moment <= since]:
+                    del members[member]
+                if op.kind is Kind.DISTINCT:
+                    members[str(op.value)] = now
+                return len(members)
+            case _:
+                width = int(op.value)
+                current = math.floor(now / width)
+                buckets = self._buckets[op.key]
+                if op.kind is Kind.BUCKETS:
+                    buckets[current] = buckets.get(current, 0) + 1
+                first = current - math.ceil(op.seconds / width) + 1
+                for old in [b for b in buckets if b < first]:
+                    del buckets[old]
+                return sum(buckets.values())
+
+    def _sweep(self, now: float) -> None:
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + 60
+        for key in [key for key, until in self._expires.items() if until < now]:
+            del self._expires[key]
+            self._events.pop(key, None)
+            self._members.pop(key, None)
+            self._buckets.pop(key, None)
+
+
+local_store = LocalStore()
+
+
+def limits_reset() -> None:
+    """Forget every in-process count and retry Redis at once (tests; a deploy starts fresh)."""
+    local_store.clear()
+    _redis_down_until[0] = 0.0

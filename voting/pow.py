@@ -1,0 +1,81 @@
+"""The browser check: an ALTCHA proof of work, issued with the page and solved while it is read.
+
+The challenge is signed and bound to the page's vote token, so one solution cannot serve two
+votes, and its difficulty is chosen when the page is rendered (voting.integrity.pow_difficulty).
+It is issued in ALTCHA's deterministic mode: the server derives the key for a random counter
+below twice the difficulty and publishes only an HMAC of it, so a solver expects `difficulty`
+hashes of work while the server checks a solution with one HMAC.
+"""
+
+import enum
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+import altcha
+from django.conf import settings
+
+ALGORITHM = "SHA-256"
+MAX_PAYLOAD = 4000
+
+
+class PowStatus(enum.StrEnum):
+    SOLVED = "solved"
+    MISSING = "missing"  # no JavaScript: the plain form
+    INVALID = "pow_invalid"
+
+
+def _secret(purpose: str) -> str:
+    return hashlib.sha256(f"laurel.altcha.{purpose}:{settings.SECRET_KEY}".encode()).hexdigest()
+
+
+def challenge_issue(*, token_nonce: str, difficulty: int, expires_at: datetime) -> dict:
+    """The challenge for one rendered vote form, as the ALTCHA widget reads it (JSON)."""
+    challenge = altcha.create_challenge(
+        ALGORITHM,
+        cost=1,
+        counter=secrets.randbelow(max(2 * difficulty, 2)),
+        expires_at=expires_at,
+        data={"token": token_nonce},
+        hmac_secret=_secret("challenge"),
+        hmac_key_secret=_secret("key"),
+    )
+    return challenge.to_dict()
+
+
+@dataclass(frozen=True)
+class PowCheck:
+    status: PowStatus
+
+    @property
+    def solved(self) -> bool:
+        return self.status is PowStatus.SOLVED
+
+
+def challenge_verify(*, payload: str | None, token_nonce: str) -> PowCheck:
+    """Whether `payload` (the widget's form field) solves a challenge issued for this token."""
+    if not payload:
+        return PowCheck(PowStatus.MISSING)
+    if len(payload) > MAX_PAYLOAD:
+        return PowCheck(PowStatus.INVALID)
+    try:
+        parsed = altcha.Payload.from_base64(payload)
+        result = altcha.verify_solution(
+            parsed, _secret("challenge"), hmac_key_secret=_secret("key")
+        )
+        data = parsed.challenge.parameters.data or {}
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return PowCheck(PowStatus.INVALID)
+    if not result.verified or not isinstance(data, dict) or data.get("token") != token_nonce:
+        return PowCheck(PowStatus.INVALID)
+    return PowCheck(PowStatus.SOLVED)
+
+
+def challenge_solve(challenge: dict) -> str:
+    """Solve a challenge as the widget would: for tests and benchmarks, never the server."""
+    parsed = altcha.Challenge.from_dict(challenge)
+    solution = altcha.solve_challenge(parsed, timeout=120)
+    if solution is None:
+        raise TimeoutError("challenge not solved in time")
+    return altcha.Payload(parsed, solution).to_base64()
