@@ -2,9 +2,11 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
+from django_redis import get_redis_connection
 
 from awards.lookups import forget_cached_nominees
 from tests.factories import AwardFactory, CategoryFactory, NomineeFactory
+from voting.limits import PREFIX as LIMITS_PREFIX
 from voting.limits import limits_reset
 from voting.standings import _last_nudge
 from voting.voters import Voter
@@ -36,6 +38,9 @@ def empty_cache():
     try:
         if hasattr(cache, "delete_pattern"):
             cache.delete_pattern("*")  # only Laurel's prefixed keys, not the Celery queues
+            client = get_redis_connection("default")
+            for key in client.scan_iter(f"{LIMITS_PREFIX}*", count=1000):
+                client.delete(key)
     except Exception:
         pass
 

@@ -205,7 +205,7 @@ def test_the_beat_schedule_catches_up_when_the_broker_was_down_for_votes(process
     script = (
         "import django, time; django.setup();"
         "from django.utils import timezone; from awards.models import Nominee;"
-        "from voting.services import vote_cast; from voting.voters import Voter;"
+        "from tests.ballots import cast_vote; from voting.voters import Voter;"
         "import uuid; t = time.monotonic();"
         f"ids = {[n.pk for n in nominees]};"
         "[cast_vote(nominee=Nominee.objects.select_related('award').get(pk=i), "
