@@ -117,7 +117,7 @@ class Award(models.Model):
     unverified_share_percent = models.PositiveSmallIntegerField(
         default=30,
         help_text="Share of a nominee's new voters in an hour who skip the browser check above "
-        "which further such votes are held (at least 10 of them).",
+        "which further such votes are held (once there are more than 10).",
     )
     pow_base_difficulty = models.PositiveIntegerField(
         default=5_000,

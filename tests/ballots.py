@@ -5,8 +5,10 @@ person can is held; these helpers do what a person's browser does, a few seconds
 """
 
 import html
+import ipaddress
 import json
 import re
+import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from unittest import mock
@@ -15,6 +17,7 @@ from django.test import Client
 from django.utils import timezone
 
 from awards.models import Nominee
+from voting.net import networks_of
 from voting.pow import challenge_issue, challenge_solve
 from voting.services import VoteResult, vote_cast
 from voting.tokens import token_issue
@@ -23,6 +26,19 @@ from voting.voters import Voter
 READING_TIME = timedelta(seconds=8)
 TOKEN = re.compile(r'name="token" value="([^"]+)"')
 CHALLENGE = re.compile(r'<altcha-widget challenge="([^"]+)"')
+
+
+def voter_at(address: str, key: str | None = None, *, new: bool = True, agent: str = "ua") -> Voter:
+    """A voter at `address`: by default a new one (cookie minted today), as scripts always are."""
+    networks = networks_of(ipaddress.ip_address(address))
+    return Voter(
+        key=key or uuid.uuid4().hex,
+        ip=networks.address,
+        user_agent=agent,
+        network=networks.network,
+        wider=networks.wider,
+        new=new,
+    )
 
 
 def cast_vote(

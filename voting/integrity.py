@@ -65,6 +65,7 @@ class Trip:
     dimension: str  # "ip", "network" or "nominee"
     value: str
     since: datetime
+    until: datetime
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ def integrity_assess(
         if count > threshold:
             reasons.append(reason)
             if count == threshold + 1 and dimension:
-                trips.append(Trip(reason, dimension, value, hour_ago))
+                trips.append(Trip(reason, dimension, value, hour_ago, now))
     if counts[f"fail:{voter.ip}"] >= FAILED_CHECKS_PER_HOUR:
         reasons.append(Reason.FAILED_CHECKS)
     if dwell < timedelta(seconds=award.min_seconds_on_page):
@@ -177,10 +178,10 @@ def integrity_assess(
         reasons.append(Reason.NOMINEE_BURST)
         if burst - 1 <= allowed:
             since = now - timedelta(seconds=BURST_WINDOW)
-            trips.append(Trip(Reason.NOMINEE_BURST, "nominee", str(nominee.pk), since))
+            trips.append(Trip(Reason.NOMINEE_BURST, "nominee", str(nominee.pk), since, now))
     if not verified:
         unverified, new = counts[f"nun:{scope}"], counts[f"nn:{scope}"]
-        if unverified >= 10 and unverified * 100 > award.unverified_share_percent * new:
+        if unverified > 10 and unverified * 100 > award.unverified_share_percent * new:
             reasons.append(Reason.UNVERIFIED_SHARE)
     # One reason per kind, in a stable order, for the vote's record.
     return Assessment(tuple(dict.fromkeys(reasons)), tuple(trips))

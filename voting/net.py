@@ -133,11 +133,12 @@ def client_networks(request: HttpRequest) -> Networks:
     """The client's address and wider networks, found once per request."""
     known = getattr(request, "_laurel_networks", None)
     if known is None:
-        known = request._laurel_networks = _networks(client_address(request))
+        known = request._laurel_networks = networks_of(client_address(request))
     return known
 
 
-def _networks(address: Address | None) -> Networks:
+def networks_of(address: Address | None) -> Networks:
+    """What the caps and signals count for one address (None: an unknown client)."""
     if address is None:
         return Networks(address=UNKNOWN, wider=(), network=UNKNOWN)
     wider = tuple(_network(address, prefix) for prefix in WIDER_PREFIXES[address.version])

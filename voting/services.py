@@ -351,7 +351,7 @@ def cluster_hold_later(award_id: int, nominee_id: int, trip: Trip) -> None:
         "dimension": trip.dimension,
         "value": trip.value,
         "since": trip.since.isoformat(),
-        "until": timezone.now().isoformat(),
+        "until": trip.until.isoformat(),
     }
     try:
         cluster_hold_task.apply_async(kwargs=kwargs, retry=False)

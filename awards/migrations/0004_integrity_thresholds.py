@@ -48,7 +48,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='award',
             name='unverified_share_percent',
-            field=models.PositiveSmallIntegerField(default=30, help_text="Share of a nominee's new voters in an hour who skip the browser check above which further such votes are held (at least 10 of them)."),
+            field=models.PositiveSmallIntegerField(default=30, help_text="Share of a nominee's new voters in an hour who skip the browser check above which further such votes are held (once there are more than 10)."),
         ),
         migrations.AddField(
             model_name='award',

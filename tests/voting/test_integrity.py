@@ -1,0 +1,260 @@
+"""Counts to trust: honest crowds count, each kind of cheater is held (never dropped), and the
+browser check costs more where votes come fast.
+
+Thresholds are the award's defaults unless a test says otherwise; held votes are recorded,
+quarantined with their reasons, and leave the standings.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client, TestCase
+from django.utils import timezone
+
+from awards.models import Award
+from tests.ballots import cast_vote, clock_at, form_of, vote_like_a_browser, voter_at
+from tests.factories import NomineeFactory
+from voting.integrity import pow_difficulty
+from voting.models import AuditEntry, Vote
+from voting.services import Outcome
+
+pytestmark = pytest.mark.django_db
+NAT = "100.64.7.9"  # a carrier-grade NAT address shared by many phones
+
+
+@pytest.fixture
+def field(nominee):
+    """The target and fifteen other nominees in the same category."""
+    return [nominee, *NomineeFactory.create_batch(15, category=nominee.category)]
+
+
+def counted(**filters) -> int:
+    return Vote.objects.filter(status="counted", **filters).count()
+
+
+def rules(nominee, **fields) -> None:
+    Award.objects.filter(pk=nominee.award_id).update(**fields)
+    nominee.award.refresh_from_db()
+
+
+def script_votes(nominee, addresses, *, verified=True, every=timedelta(seconds=5)) -> list[Outcome]:
+    """Votes from new voters at `addresses`, one every few seconds; cluster holds run after
+    each commit, as they do after a request."""
+    start = timezone.now()
+    outcomes = []
+    for i, address in enumerate(addresses):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            result = cast_vote(
+                nominee=nominee, voter=voter_at(address), now=start + every * i, verified=verified
+            )
+        outcomes.append(result.outcome)
+    return outcomes
+
+
+# Who votes, honestly
+
+
+def test_an_office_behind_one_address_votes_for_a_colleague_and_many_nominees(field):
+    office = "198.51.100.7"
+    colleagues = script_votes(field[0], [office] * 10)
+    others = [
+        cast_vote(nominee=nominee, voter=voter_at(office), now=timezone.now()).outcome
+        for nominee in field[1:]
+        for _ in range(5)
+    ]
+    assert set(colleagues) == set(others) == {Outcome.COUNTED}
+    assert counted() == 10 + 75
+
+
+def test_returning_voters_are_never_held_by_the_new_voter_counts(field):
+    start = timezone.now()
+    outcomes = [
+        cast_vote(nominee=field[0], voter=voter_at(NAT, new=False), now=start).outcome
+        for _ in range(40)
+    ]
+    assert set(outcomes) == {Outcome.COUNTED}
+
+
+def test_voters_without_javascript_count(field):
+    outcomes = [
+        cast_vote(
+            nominee=nominee, voter=voter_at(f"203.0.113.{i}"), now=timezone.now(), verified=False
+        ).outcome
+        for i, nominee in enumerate(field)
+    ]
+    assert set(outcomes) == {Outcome.COUNTED}
+
+
+def test_ipv6_voters_in_one_carrier_48_count(field):
+    outcomes = [
+        cast_vote(
+            nominee=field[i % 16], voter=voter_at(f"2001:db8:aa:{i:x}::1"), now=timezone.now()
+        ).outcome
+        for i in range(60)
+    ]
+    assert set(outcomes) == {Outcome.COUNTED}
+
+
+# Who cheats
+
+
+def test_a_cookie_clearing_script_without_the_browser_check_is_held_from_its_first_vote(field):
+    outcomes = script_votes(field[0], ["192.0.2.10"] * 40, verified=False)
+    assert outcomes[:3] == [Outcome.COUNTED] * 3
+    assert set(outcomes[3:]) == {Outcome.HELD}
+    # Crossing the threshold holds the cluster's earlier votes too.
+    assert counted(nominee=field[0]) == 0
+    assert Vote.objects.filter(status="quarantined").count() == 40
+    entry = AuditEntry.objects.get()
+    assert (entry.action, entry.user, entry.count) == ("auto_quarantine", None, 3)
+    assert entry.detail["dimension"] == "ip" and entry.detail["value"] == "192.0.2.10"
+
+
+def test_a_cookie_clearing_script_that_solves_the_check_is_held_too(field):
+    outcomes = script_votes(field[0], ["192.0.2.11"] * 60)
+    assert set(outcomes[13:]) == {Outcome.HELD}
+    assert counted(nominee=field[0]) == 0
+    reasons = set(Vote.objects.values_list("reasons", flat=True))
+    assert all("new_voters_address" in reason for reason in reasons)
+
+
+def test_a_script_that_never_loads_the_page_records_nothing(nominee):
+    statuses = [
+        Client().post(nominee.get_absolute_url() + "vote/", REMOTE_ADDR="192.0.2.12").status_code
+        for _ in range(10)
+    ]
+    assert set(statuses) == {403}
+    assert not Vote.objects.exists()
+
+
+def test_rotating_through_one_ipv6_64_counts_as_one_address(field):
+    outcomes = script_votes(field[0], [f"2001:db8:5:6::{i:x}" for i in range(1, 40)])
+    assert set(outcomes[13:]) == {Outcome.HELD}
+    assert counted() == 0
+
+
+def test_rotating_64s_inside_one_48_is_held_as_one_network(field):
+    outcomes = script_votes(field[0], [f"2001:db8:77:{i:x}::1" for i in range(80)])
+    assert Outcome.HELD in outcomes
+    assert counted() == 0
+    assert set(Vote.objects.values_list("network", flat=True)) == {"2001:db8:77::/48"}
+
+
+def test_a_script_behind_a_carrier_nat_is_held_while_the_honest_crowd_there_counts(field):
+    honest = [
+        cast_vote(nominee=field[1 + i % 15], voter=voter_at(NAT), now=timezone.now()).outcome
+        for i in range(45)
+    ]
+    script = script_votes(field[0], [NAT] * 50)
+    assert set(honest) == {Outcome.COUNTED}
+    assert counted(nominee=field[0]) == 0
+    assert counted() == 45
+    assert script.count(Outcome.HELD) >= 37
+
+
+def test_many_proxies_a_few_votes_each_trip_the_nominees_burst(field):
+    rules(field[0], burst_floor=20)
+    proxies = [f"203.0.{n}.{h}" for n in range(40) for h in (1, 2)]
+    outcomes = script_votes(field[0], proxies)
+    assert Outcome.HELD in outcomes
+    assert counted(nominee=field[0]) == 0
+    assert "nominee_burst" in Vote.objects.filter(nominee=field[0]).first().reasons
+
+
+def test_a_headless_browser_that_clicks_at_once_is_held_as_too_fast(nominee):
+    response = vote_like_a_browser(nominee, read_for=timedelta(milliseconds=300))
+    assert response.status_code == 202
+    assert Vote.objects.get().reasons == "too_fast"
+
+
+def test_a_wrong_browser_check_answer_is_held(client, nominee):
+    page = client.get(nominee.get_absolute_url())
+    fields = {**form_of(page), "altcha": "eyJub3QiOiAiYSBzb2x1dGlvbiJ9"}
+    with clock_at(timezone.now() + timedelta(seconds=8)):
+        response = client.post(nominee.get_absolute_url() + "vote/", fields)
+    assert response.status_code == 202
+    assert Vote.objects.get().reasons == "pow_invalid"
+
+
+def test_no_javascript_votes_far_above_their_usual_share_are_held(field):
+    rules(field[0], unverified_voters_per_address=100)
+    outcomes = [
+        cast_vote(
+            nominee=field[0], voter=voter_at(f"203.0.{i}.1"), now=timezone.now(), verified=False
+        ).outcome
+        for i in range(30)
+    ]
+    assert outcomes[:10] == [Outcome.COUNTED] * 10
+    assert set(outcomes[10:]) == {Outcome.HELD}
+    assert "unverified_share" in Vote.objects.filter(status="quarantined").first().reasons
+
+
+def test_many_failed_checks_from_an_address_hold_its_new_voters(nominee):
+    for _ in range(10):
+        Client().post(nominee.get_absolute_url() + "vote/", REMOTE_ADDR="192.0.2.99")
+    response = vote_like_a_browser(nominee, REMOTE_ADDR="192.0.2.99")
+    assert response.status_code == 202
+    assert "failed_checks" in Vote.objects.get().reasons
+
+
+def test_held_votes_leave_the_standings_until_restored(field):
+    from voting.services import votes_set_status
+    from voting.standings import standings_recompute
+
+    script_votes(field[0], ["192.0.2.13"] * 20, verified=False)
+    standings_recompute(award_id=field[0].award_id)
+    field[0].standing.refresh_from_db()
+    assert field[0].standing.votes == 0
+    votes_set_status(vote_ids=list(Vote.objects.values_list("pk", flat=True)), status="counted")
+    standings_recompute(award_id=field[0].award_id)
+    field[0].standing.refresh_from_db()
+    assert field[0].standing.votes == 20
+
+
+# The browser check's price
+
+
+def test_the_browser_check_is_cheap_for_a_quiet_address_and_costly_for_a_busy_one(field):
+    award, target = field[0].award, field[0]
+    now = timezone.now()
+    quiet = pow_difficulty(award=award, nominee=target, voter=voter_at("198.51.100.1"), now=now)
+    assert quiet == award.pow_base_difficulty
+    script_votes(field[1], ["192.0.2.50"] * 30)
+    busy = pow_difficulty(award=award, nominee=target, voter=voter_at("192.0.2.50"), now=now)
+    neighbour = pow_difficulty(award=award, nominee=target, voter=voter_at("192.0.2.51"), now=now)
+    assert busy >= 20 * quiet
+    assert busy <= award.pow_max_difficulty
+    assert neighbour > quiet  # the same /24 is busy too
+
+
+def test_the_browser_check_costs_more_for_a_busy_ipv6_48(field):
+    award, target = field[0].award, field[0]
+    script_votes(field[1], [f"2001:db8:99:{i:x}::1" for i in range(30)])
+    now = timezone.now()
+    busy = pow_difficulty(
+        award=award, nominee=target, voter=voter_at("2001:db8:99:ffff::1"), now=now
+    )
+    assert busy > award.pow_base_difficulty
+
+
+def test_the_browser_check_costs_more_for_a_nominee_under_sudden_pressure(field):
+    award, target = field[0].award, field[0]
+    rules(target, burst_floor=8)
+    script_votes(target, [f"203.0.{i}.1" for i in range(30)])
+    now = timezone.now()
+    fresh = voter_at("198.51.100.200")
+    assert (
+        pow_difficulty(award=award, nominee=target, voter=fresh, now=now)
+        > award.pow_base_difficulty
+    )
+    assert (
+        pow_difficulty(award=award, nominee=field[2], voter=fresh, now=now)
+        == award.pow_base_difficulty
+    )
+
+
+def test_the_page_issues_the_check_at_the_current_price(field):
+    rules(field[0], pow_base_difficulty=5000)
+    page = Client().get(field[0].get_absolute_url(), REMOTE_ADDR="198.51.100.3")
+    assert "<altcha-widget" in page.text
+    assert "SHA-256" in page.text
