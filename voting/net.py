@@ -153,8 +153,3 @@ def _network(address: Address, prefix: int) -> str:
 def client_ip(request: HttpRequest) -> str:
     """The address as votes record and the per-IP cap counts it: IPv6 by its /64 network."""
     return client_networks(request).address
-
-
-def ip_key(group: str, request: HttpRequest) -> str:
-    """django-ratelimit key: one bucket per client address (IPv6: per /64)."""
-    return client_ip(request)

@@ -12,7 +12,7 @@ from django.test import RequestFactory
 from tests.ballots import vote_like_a_browser
 from voting import net
 from voting.models import Vote
-from voting.net import Networks, client_ip, client_networks, ip_key
+from voting.net import Networks, client_ip, client_networks
 
 ROOT = Path(__file__).resolve().parents[2]
 LOOPBACK = ["127.0.0.0/8", "::1"]
@@ -118,8 +118,8 @@ def test_behind_a_unix_socket_a_client_cannot_prepend_its_own_choice(settings):
 
 def test_two_voters_behind_a_unix_socket_get_their_own_rate_limit_buckets(settings):
     settings.TRUSTED_PROXIES = LOOPBACK
-    first = ip_key("vote", request_from("", "198.51.100.20"))
-    second = ip_key("vote", request_from("", "198.51.100.21"))
+    first = client_ip(request_from("", "198.51.100.20"))
+    second = client_ip(request_from("", "198.51.100.21"))
     assert first != second
 
 
