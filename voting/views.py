@@ -140,7 +140,7 @@ def render_vote_result(
             "nominee": nominee.name,
             "next_vote_at": result.next_vote_at.isoformat() if result.next_vote_at else None,
         }
-        if result.outcome in (Outcome.NOT_OPEN, Outcome.CLOSED, Outcome.CONFIRM):
+        if result.outcome in (Outcome.HELD, Outcome.NOT_OPEN, Outcome.CLOSED, Outcome.CONFIRM):
             # Rare answers carry their markup; the page has templates for the common ones.
             context = vote_box_context(request, nominee, now, result)
             payload["html"] = render_to_string("voting/_vote_box.html", context, request=request)
