@@ -99,9 +99,9 @@ for i = 1, n do
     redis.call('PEXPIRE', key, ms)
     out[#out + 1] = redis.call('ZCARD', key)
   elseif kind == 'seen' then
-    out[#out + 1] = redis.call('ZCOUNT', key, now - tonumber(value) * 1000, '+inf')
+    out[#out + 1] = redis.call('ZCOUNT', key, '(' .. (now - tonumber(value) * 1000), '+inf')
   elseif kind == 'distinct_peek' then
-    out[#out + 1] = redis.call('ZCOUNT', key, now - ms, '+inf')
+    out[#out + 1] = redis.call('ZCOUNT', key, '(' .. (now - ms), '+inf')
   else
     local width = tonumber(value) * 1000
     local current = math.floor(now / width)
