@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from .models import Award, Category, Nominee
 
@@ -12,22 +14,57 @@ class CategoryInline(admin.TabularInline):
 
 @admin.register(Award)
 class AwardAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "voting_opens", "voting_closes", "time_zone"]
+    list_display = [
+        "name",
+        "slug",
+        "voting_opens",
+        "voting_closes",
+        "time_zone",
+        "integrity_review",
+    ]
     search_fields = ["name", "slug"]
+    readonly_fields = ["integrity_review"]
     prepopulated_fields = {"slug": ("name",)}
     inlines = [CategoryInline]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "description"]}),
+        (None, {"fields": ["name", "slug", "description", "integrity_review"]}),
         ("Voting window", {"fields": ["time_zone", "voting_opens", "voting_closes"]}),
         (
             "Voting rule",
             {"fields": ["interval_kind", "vote_interval", "vote_scope", "ip_votes_per_hour"]},
         ),
         (
+            "Integrity",
+            {
+                "description": "When a vote is held for review instead of counted, and how much "
+                "work the browser check asks. Voters are never shown these numbers.",
+                "classes": ["collapse"],
+                "fields": [
+                    "new_voters_per_address",
+                    "new_voters_per_network",
+                    "unverified_voters_per_address",
+                    "min_seconds_on_page",
+                    "burst_factor",
+                    "burst_floor",
+                    "unverified_share_percent",
+                    "pow_base_difficulty",
+                    "pow_max_difficulty",
+                ],
+            },
+        ),
+        (
             "Standings",
             {"fields": ["standings_visibility", "blackout_hours", "results_published_at"]},
         ),
     ]
+
+    @admin.display(description="integrity review")
+    def integrity_review(self, award: Award) -> str:
+        # The page lives on the voting side (voting.admin_views); a URL name keeps it that way.
+        if award.pk is None:
+            return "Available once the award is saved."
+        url = reverse("integrity-review", args=[award.pk])
+        return format_html('<a href="{}">Integrity review</a>', url)
 
 
 @admin.register(Category)

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import path, re_path
 from django.views.static import serve
 
+from voting import admin_views as voting_admin_views
 from voting import views as voting_views
 
 from . import views
@@ -12,6 +13,11 @@ admin.site.site_title = "Laurel"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path(
+        "admin/integrity/<int:award_id>/",
+        voting_admin_views.integrity_review,
+        name="integrity-review",
+    ),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     # Nominee photos are few and small; a CDN in front of Laurel caches them in real mode.

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from .models import Standing, StandingsSnapshot, Vote
-from .services import votes_set_status
+from .models import AuditEntry, Standing, StandingsSnapshot, Vote
+from .review import votes_set_status_audited
 
 
 @admin.register(Vote)
@@ -27,8 +27,8 @@ class VoteAdmin(admin.ModelAdmin):
         return vote.voter_key[:8]
 
     def _move(self, request, queryset, status: str, verb: str) -> None:
-        changed = votes_set_status(
-            vote_ids=list(queryset.values_list("pk", flat=True)), status=status
+        changed = votes_set_status_audited(
+            votes=queryset, status=status, user=request.user, reason="Picked in the vote list"
         )
         self.message_user(request, f"{changed} vote(s) {verb}. Standings follow within seconds.")
 
@@ -65,3 +65,30 @@ class StandingAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The record of who changed which votes' status: read it, never write it."""
+
+    list_display = ["created_at", "award", "who", "action", "count", "reason"]
+    list_filter = ["award", "action"]
+    list_select_related = ["award", "user"]
+    search_fields = ["reason"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in AuditEntry._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="who", ordering="user")
+    def who(self, entry: AuditEntry) -> str:
+        if entry.user is not None:
+            return entry.user.get_username()
+        return "Laurel" if entry.action == AuditEntry.Action.AUTO_QUARANTINE else "A deleted user"

@@ -97,3 +97,11 @@ def test_votes_cannot_be_deleted_or_invented_in_the_admin(client, organizer, nom
     response = client.get("/admin/voting/vote/")
     assert response.status_code == 200
     assert 'value="delete_selected"' not in response.text
+
+
+def test_organizers_set_the_integrity_thresholds_on_the_award(client, organizer, award):
+    client.force_login(organizer)
+    page = client.get(f"/admin/awards/award/{award.pk}/change/")
+    assert "Integrity" in page.text
+    for field in ("new_voters_per_address", "burst_floor", "pow_max_difficulty"):
+        assert f'name="{field}"' in page.text
