@@ -136,6 +136,11 @@ class Award(models.Model):
         help_text="Hide standings for this many hours before voting closes, until results "
         "are published. 0 means no blackout.",
     )
+    finalists_per_category = models.PositiveSmallIntegerField(
+        default=5,
+        help_text="Once results are published, the top this many of each category are "
+        "finalists and the first is the winner (ties share the place).",
+    )
     results_published_at = models.DateTimeField(
         null=True,
         blank=True,
