@@ -1,6 +1,7 @@
 """System checks on the settings that decide who a voter is, run before the first vote."""
 
 import ipaddress
+import logging
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
@@ -46,3 +47,16 @@ def check_trusted_proxies(app_configs=None, **kwargs) -> list[CheckMessage]:
             )
         )
     return messages
+
+
+def announce_client_address_setup() -> None:
+    """Log, as a web process starts, how it finds client addresses and what looks wrong."""
+    log = logging.getLogger("voting.net")
+    trusted = ", ".join(settings.TRUSTED_PROXIES) or "none"
+    unix = "on" if settings.TRUST_UNIX_SOCKET else "off"
+    log.info(
+        "Client addresses: X-Forwarded-For believed from %s; unix socket trust %s", trusted, unix
+    )
+    for message in check_trusted_proxies():
+        level = logging.ERROR if message.is_serious() else logging.WARNING
+        log.log(level, "%s: %s %s", message.id, message.msg, message.hint or "")

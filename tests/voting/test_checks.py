@@ -45,3 +45,14 @@ def test_trusting_no_proxy_is_quiet_in_embedded_mode(settings):
 def test_the_checks_run_with_django_check(settings):
     settings.TRUSTED_PROXIES = ["0.0.0.0/0"]
     assert "laurel.E002" in [message.id for message in run_checks(tags=[Tags.security])]
+
+
+def test_a_web_process_says_loudly_at_start_up_when_the_proxy_setup_is_wrong(settings, caplog):
+    from voting.checks import announce_client_address_setup
+
+    settings.TRUSTED_PROXIES = ["0.0.0.0/0"]
+    with caplog.at_level("INFO", logger="voting.net"):
+        announce_client_address_setup()
+    errors = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert errors and "laurel.E002" in errors[0].getMessage()
+    assert "believed from 0.0.0.0/0" in caplog.text
