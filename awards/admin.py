@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from voting.stats import stats_links_revoke, stats_path
+
 from .models import Award, Category, Nominee
 
 
@@ -104,12 +106,44 @@ class NomineeAdmin(admin.ModelAdmin):
     search_fields = ["name", "twitter_handle", "slug"]
     prepopulated_fields = {"slug": ("name",)}
     autocomplete_fields = ["award", "category"]
-    actions = ["make_inactive", "make_active"]
+    actions = ["make_inactive", "make_active", "revoke_stats_links"]
+    readonly_fields = ["stats_link"]
     fieldsets = [
         (None, {"fields": ["award", "category", "name", "slug", "headline", "bio", "photo"]}),
         ("Links", {"fields": ["website", "twitter_handle", "linkedin_url", "facebook_url"]}),
         ("Status", {"fields": ["audience_size", "is_active"]}),
+        (
+            "Private stats",
+            {
+                "description": "Send this link to the nominee: it shows their votes per day "
+                "and per channel, to whoever has it. To cancel every link sent so far, use "
+                "“Revoke stats links” in the nominee list.",
+                "fields": ["stats_link"],
+            },
+        ),
     ]
+
+    def get_object(self, request, object_id, from_field=None):
+        nominee = super().get_object(request, object_id, from_field)
+        if nominee is not None:
+            # The admin is shared by every request; the absolute link, which needs this
+            # request's host, travels on this request's own instance instead.
+            nominee.stats_url = request.build_absolute_uri(stats_path(nominee))
+        return nominee
+
+    @admin.display(description="stats link")
+    def stats_link(self, nominee: Nominee) -> str:
+        url = getattr(nominee, "stats_url", None)
+        if url is None:
+            return "Available once the nominee is saved."
+        return format_html(
+            '<input type="text" readonly value="{}" size="60" class="vURLField" '
+            'aria-label="Secret stats link" aria-describedby="stats-link-help"> '
+            '<a href="{}" rel="noreferrer" target="_blank">Open</a>'
+            '<div class="help" id="stats-link-help">Select the link and copy it.</div>',
+            url,
+            url,
+        )
 
     @admin.action(description="Hide selected nominees (no more votes)")
     def make_inactive(self, request, queryset):
@@ -118,3 +152,13 @@ class NomineeAdmin(admin.ModelAdmin):
     @admin.action(description="Show selected nominees again")
     def make_active(self, request, queryset):
         self.message_user(request, f"{queryset.update(is_active=True)} nominees shown.")
+
+    @admin.action(description="Revoke stats links")
+    def revoke_stats_links(self, request, queryset):
+        revoked = stats_links_revoke(nominees=queryset)
+        self.message_user(
+            request,
+            f"Stats links revoked for {revoked} nominee{'s' if revoked != 1 else ''}: the links "
+            "sent so far now open a “not found” page. Each nominee's new link is on their "
+            "page here.",
+        )

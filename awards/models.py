@@ -258,6 +258,9 @@ class Nominee(models.Model):
     is_active = models.BooleanField(
         default=True, help_text="Inactive nominees are hidden and cannot receive votes."
     )
+    # Signed into the nominee's private stats link (voting/stats.py); bumping it revokes every
+    # link sent so far.
+    stats_key_version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = NomineeQuerySet.as_manager()

@@ -4,6 +4,8 @@ from django.urls import path, re_path
 from django.views.static import serve
 
 from voting import admin_views as voting_admin_views
+from voting import share_views as voting_share_views
+from voting import stats_views as voting_stats_views
 from voting import views as voting_views
 
 from . import views
@@ -47,4 +49,45 @@ urlpatterns = [
     ),
     path("<slug:award_slug>/<slug:nominee_slug>/", voting_views.nominee, name="nominee"),
     path("<slug:award_slug>/<slug:nominee_slug>/vote/", voting_views.vote, name="vote"),
+    # The picture link previews show for the nominee's page (og:image).
+    path(
+        "<slug:award_slug>/<slug:nominee_slug>/share.png",
+        voting_views.share_image,
+        name="share-image",
+    ),
+    # A nominee's share kit: badges for their site, a QR code of their link, a daily reminder.
+    path(
+        "<slug:award_slug>/<slug:nominee_slug>/badge.svg",
+        voting_share_views.badge,
+        {"kind": "svg"},
+        name="badge-svg",
+    ),
+    path(
+        "<slug:award_slug>/<slug:nominee_slug>/badge.png",
+        voting_share_views.badge,
+        {"kind": "png"},
+        name="badge-png",
+    ),
+    path(
+        "<slug:award_slug>/<slug:nominee_slug>/qr.svg",
+        voting_share_views.qr_code,
+        {"kind": "svg"},
+        name="qr-svg",
+    ),
+    path(
+        "<slug:award_slug>/<slug:nominee_slug>/qr.png",
+        voting_share_views.qr_code,
+        {"kind": "png"},
+        name="qr-png",
+    ),
+    path(
+        "<slug:award_slug>/<slug:nominee_slug>/reminder.ics",
+        voting_share_views.reminder,
+        name="reminder",
+    ),
+    path(
+        "<slug:award_slug>/<slug:nominee_slug>/stats/<str:token>/",
+        voting_stats_views.stats,
+        name="nominee-stats",
+    ),
 ]

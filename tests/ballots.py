@@ -99,7 +99,9 @@ def vote_like_a_browser(
     """Open the nominee's page, read it for a while, click Vote; returns the vote's response.
 
     `extra` goes with both requests (REMOTE_ADDR, HTTP_ACCEPT, HTTP_USER_AGENT, ...). A new
-    Client, the default, is a new browser: a first-time voter.
+    Client, the default, is a new browser: a first-time voter. A vote posted as a form is
+    answered with a redirect to the nominee's page, which the browser follows: the response is
+    that page (its `redirect_chain` holds the 303); a JSON vote's response is the JSON.
     """
     client = client or Client()
     page_extra = {key: value for key, value in extra.items() if key != "HTTP_ACCEPT"}
@@ -109,5 +111,6 @@ def vote_like_a_browser(
     if javascript:
         fields["altcha"] = solved_check(page)
     fields.update(data or {})
+    follow = "application/json" not in extra.get("HTTP_ACCEPT", "")
     with clock_at(timezone.now() + read_for):
-        return client.post(nominee.get_absolute_url() + "vote/", fields, **extra)
+        return client.post(nominee.get_absolute_url() + "vote/", fields, follow=follow, **extra)

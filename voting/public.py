@@ -4,9 +4,13 @@ share, so that hidden standings cannot leak through any of them."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from awards.models import Nominee
+from awards.models import Award, Category, Nominee
 
+from .models import Standing
 from .standings import StandingsVisibility, nominee_standing, standings_visibility
+
+WINNER = "winner"
+FINALIST = "finalist"
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,30 @@ class PublicStanding:
     def no_votes_yet(self) -> bool:
         return not self.visibility.hidden and not self.ranked
 
+    def label(self, category_name: str) -> str:
+        """The short claim a share image or a link preview may make: "#2 in Experts",
+        "Winner · Experts", "Finalist · Experts", or "" when there is no rank to show."""
+        if self.result == WINNER:
+            return f"Winner · {category_name}"
+        if self.result == FINALIST:
+            return f"Finalist · {category_name}"
+        if self.ranked:
+            return f"#{self.category_rank} in {category_name}"
+        return ""
+
+
+def results_published(award: Award, now: datetime) -> bool:
+    return award.results_published_at is not None and award.results_published_at <= now
+
+
+def result_for(category_rank: int, award: Award) -> str | None:
+    """Winner or finalist by final category rank; ties share the place."""
+    if category_rank == 1:
+        return WINNER
+    if category_rank <= award.finalists_per_category:
+        return FINALIST
+    return None
+
 
 def public_standing(nominee: Nominee, *, now: datetime) -> PublicStanding:
     award = nominee.award
@@ -38,16 +66,55 @@ def public_standing(nominee: Nominee, *, now: datetime) -> PublicStanding:
     row = nominee_standing(nominee)
     if row is None or row.votes == 0:
         return PublicStanding(visibility, votes=0 if visibility.show_counts else None)
-    result = None
-    if award.results_published_at and award.results_published_at <= now:
-        if row.category_rank == 1:
-            result = "winner"
-        elif row.category_rank <= award.finalists_per_category:
-            result = "finalist"
     return PublicStanding(
         visibility,
         category_rank=row.category_rank,
         overall_rank=row.overall_rank,
         votes=row.votes if visibility.show_counts else None,
-        result=result,
+        result=result_for(row.category_rank, award) if results_published(award, now) else None,
+    )
+
+
+@dataclass(frozen=True)
+class Placing:
+    nominee: Nominee
+    rank: int
+    votes: int
+    result: str | None
+
+
+@dataclass(frozen=True)
+class AwardResults:
+    # Ties share first place, so there may be more than one overall winner, or none at all.
+    overall_winners: list[Placing]
+    # Every category in display order with its finalists, winners first; empty without votes.
+    categories: list[tuple[Category, list[Placing]]]
+
+
+def award_results(award: Award, *, now: datetime) -> AwardResults | None:
+    """The published results: None until `results_published_at` has passed."""
+    if not results_published(award, now):
+        return None
+    rows = (
+        Standing.objects.select_related("nominee")
+        .filter(award=award, votes__gt=0)
+        .filter(category_rank__lte=award.finalists_per_category)
+        .order_by("category_position")
+    )
+    by_category: dict[int, list[Placing]] = {}
+    for row in rows:
+        placing = Placing(
+            row.nominee, row.category_rank, row.votes, result_for(row.category_rank, award)
+        )
+        by_category.setdefault(row.category_id, []).append(placing)
+    winners = (
+        Standing.objects.select_related("nominee", "nominee__category")
+        .filter(award=award, votes__gt=0, overall_rank=1)
+        .order_by("overall_position")
+    )
+    return AwardResults(
+        overall_winners=[Placing(row.nominee, 1, row.votes, WINNER) for row in winners],
+        categories=[
+            (category, by_category.get(category.pk, [])) for category in award.categories.all()
+        ],
     )

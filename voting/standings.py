@@ -306,11 +306,13 @@ def standings_list(award: Award, *, category=None, query: str = ""):
 
 
 def standings_leaders(award: Award, *, overall: int = 10, per_category: int = 3):
-    """The award home's overall top and each category's leaders, in two indexed queries."""
-    top = list(standings_list(award)[:overall])
+    """The award home's overall top and each category's leaders, in two indexed queries.
+
+    Only nominees with votes lead: on launch day nobody is "#1" of a field of zeros."""
+    top = list(standings_list(award).filter(votes__gt=0)[:overall])
     leaders = (
         Standing.objects.select_related("nominee", "category")
-        .filter(award=award, category_position__lte=per_category)
+        .filter(award=award, category_position__lte=per_category, votes__gt=0)
         .order_by("category__display_order", "category__name", "category_position")
     )
     by_category: dict = {}

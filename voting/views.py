@@ -1,26 +1,38 @@
 import json
 import re
 from datetime import datetime
+from urllib.parse import urlencode
 
+from django.core import signing
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_ratelimit.exceptions import Ratelimited
 
 from awards.lookups import nominee_for_voting
 from awards.models import Nominee
-from awards.views import get_award_or_404, get_category_or_404, get_nominee_or_404
+from awards.views import get_award_or_404, get_category_or_404, get_nominee_or_404, search_query
 
+from . import share_images
 from .integrity import pow_difficulty
 from .pow import challenge_issue
+from .public import public_standing
 from .services import Outcome, VoteResult, vote_cast, voter_next_vote_at
+from .share_views import image_response
 from .standings import (
     StandingsVisibility,
-    nominee_standing,
     standings_list,
     standings_snapshot,
     standings_visibility,
@@ -40,6 +52,12 @@ OUTCOME_STATUS = {
     Outcome.NOT_OPEN: 403,
     Outcome.CLOSED: 403,
 }
+# A vote posted without JavaScript is answered with a redirect to the nominee's page (so that
+# a refresh never posts it again), which shows its outcome once, read from this cookie: signed,
+# bound to the nominee, and short-lived, since the redirect is followed at once.
+OUTCOME_COOKIE = "laurel_outcome"
+OUTCOME_SALT = "laurel.outcome"
+OUTCOME_SECONDS = 60
 
 
 def clean_ref(value: str | None) -> str:
@@ -68,6 +86,8 @@ def vote_box_context(
         "is_open": is_open,
         "ref": clean_ref(request.GET.get("ref") or request.POST.get("ref")),
         "share_url": request.build_absolute_uri(nominee.get_absolute_url()),
+        # A daily reminder in the voter's calendar (voting/share_views.py); add ?at=HH:MM&tz=...
+        "reminder_url": reverse("reminder", args=[nominee.award.slug, nominee.slug]),
     }
     if is_open and not (next_vote_at and next_vote_at > now):
         context.update(vote_form_context(request, nominee, now))
@@ -90,19 +110,56 @@ def vote_form_context(request: HttpRequest, nominee: Nominee, now: datetime) -> 
 def nominee(request: HttpRequest, award_slug: str, nominee_slug: str) -> HttpResponse:
     """The nominee's page, which is also the link nominees share: it shows the Vote button."""
     nominee = get_nominee_or_404(award_slug, nominee_slug)
-    context = nominee_page_context(request, nominee, timezone.now(), None)
-    return render(request, "voting/nominee.html", context)
+    now = timezone.now()
+    result = outcome_shown_once(request, nominee, now)
+    context = nominee_page_context(request, nominee, now, result)
+    response = render(request, "voting/nominee.html", context)
+    if OUTCOME_COOKIE in request.COOKIES:
+        response.delete_cookie(OUTCOME_COOKIE, path=nominee.get_absolute_url(), samesite="Lax")
+    return response
+
+
+def outcome_shown_once(request: HttpRequest, nominee: Nominee, now: datetime) -> VoteResult | None:
+    """The outcome of the vote that redirected here, if any; bad or old cookies are ignored."""
+    try:
+        data = signing.loads(
+            request.COOKIES[OUTCOME_COOKIE], salt=OUTCOME_SALT, max_age=OUTCOME_SECONDS
+        )
+        outcome = Outcome(data["o"])
+        reasons = tuple(str(reason) for reason in data["r"])
+        if data["n"] != nominee.pk:
+            return None
+    except (KeyError, TypeError, ValueError, signing.BadSignature):
+        return None
+    next_vote_at = voter_next_vote_at(nominee=nominee, voter_key=voter_key(request), now=now)
+    if outcome is Outcome.CONFIRM and next_vote_at is not None:
+        # Asked to confirm, but this voter has voted meanwhile (another tab): the page's
+        # "You've voted" and its countdown say all there is to say.
+        return None
+    return VoteResult(outcome, next_vote_at=next_vote_at, reasons=reasons)
 
 
 def nominee_page_context(
     request: HttpRequest, nominee: Nominee, now: datetime, result: VoteResult | None
 ) -> dict:
-    visibility = standings_visibility(nominee.award, now)
+    public = public_standing(nominee, now=now)
     return {
         **vote_box_context(request, nominee, now, result),
-        "visibility": visibility,
-        "standing": None if visibility.hidden else nominee_standing(nominee),
+        "visibility": public.visibility,
+        # What the page, its share prompt and its link preview may say of the standing.
+        "public": public,
     }
+
+
+@require_safe
+def share_image(request: HttpRequest, award_slug: str, nominee_slug: str) -> HttpResponse:
+    """The nominee's 1200 x 630 link-preview image, named by a hash of what it shows."""
+    nominee = get_nominee_or_404(award_slug, nominee_slug)
+    card = share_images.share_card(nominee, now=timezone.now())
+    etag = f'"{card.key}"'
+    return image_response(
+        request, "png", etag, share_images.MAX_AGE, lambda: share_images.share_image_png(card)
+    )
 
 
 def vote(request: HttpRequest, award_slug: str, nominee_slug: str) -> HttpResponse:
@@ -145,8 +202,22 @@ def render_vote_result(
             context = vote_box_context(request, nominee, now, result)
             payload["html"] = render_to_string("voting/_vote_box.html", context, request=request)
         return JsonResponse(payload, status=status)
-    context = nominee_page_context(request, nominee, now, result)
-    return render(request, "voting/nominee.html", context, status=status)
+    # Post/Redirect/Get: every outcome lands on the nominee's page, which shows it once.
+    location = nominee.get_absolute_url()
+    if ref := clean_ref(request.POST.get("ref")):
+        location += "?" + urlencode({"ref": ref})  # a fresh form to confirm keeps the channel
+    response = HttpResponseRedirect(location, status=303)
+    outcome = {"n": nominee.pk, "o": str(result.outcome), "r": list(result.reasons)}
+    response.set_cookie(
+        OUTCOME_COOKIE,
+        signing.dumps(outcome, salt=OUTCOME_SALT),
+        max_age=OUTCOME_SECONDS,
+        path=nominee.get_absolute_url(),
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
+    return response
 
 
 def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -176,7 +247,7 @@ def standings_context(request: HttpRequest, award, category=None) -> dict:
     context = {"award": award, "category": category, "now": now, "visibility": visibility}
     if visibility.hidden:
         return context  # nothing about the standings is even read
-    query = request.GET.get("q", "")[:100]
+    query = search_query(request)
     rows = standings_list(award, category=category, query=query)
     context.update(
         {
@@ -201,14 +272,16 @@ def category_standings(request: HttpRequest, award_slug: str, category_slug: str
 
 
 def standing_json(request, row, visibility: StandingsVisibility, *, category: bool) -> dict:
+    # As on the pages (voting/public.py): nobody is ranked in a field of zeros.
+    ranked = row.votes > 0
     item = {
         "nominee": row.nominee.name,
         "slug": row.nominee.slug,
         "url": request.build_absolute_uri(row.nominee.get_absolute_url()),
         "category": row.category.name,
-        "rank": row.category_rank if category else row.overall_rank,
-        "category_rank": row.category_rank,
-        "overall_rank": row.overall_rank,
+        "rank": (row.category_rank if category else row.overall_rank) if ranked else None,
+        "category_rank": row.category_rank if ranked else None,
+        "overall_rank": row.overall_rank if ranked else None,
     }
     if visibility.show_counts:
         item["votes"] = row.votes
@@ -250,18 +323,30 @@ def standings_api(request: HttpRequest, award_slug: str, category_slug: str | No
 def nominee_api(request: HttpRequest, award_slug: str, nominee_slug: str) -> JsonResponse:
     nominee = get_nominee_or_404(award_slug, nominee_slug)
     now = timezone.now()
-    visibility = standings_visibility(nominee.award, now)
+    public = public_standing(nominee, now=now)
     payload = {
         "nominee": nominee.name,
+        "slug": nominee.slug,
         "url": request.build_absolute_uri(nominee.get_absolute_url()),
         "award": nominee.award.name,
         "category": nominee.category.name,
-        "visible": not visibility.hidden,
+        "visible": not public.visibility.hidden,
         "voting_open": nominee.award.is_open(now),
         "voting_closes": nominee.award.voting_closes.isoformat(),
+        # "winner" or "finalist" once the results are published, else null.
+        "result": public.result,
     }
-    if visibility.hidden:
-        payload["reason"] = visibility.reason
-    elif (row := nominee_standing(nominee)) is not None:
-        payload.update(standing_json(request, row, visibility, category=True))
+    if public.visibility.hidden:
+        payload["reason"] = public.visibility.reason
+        return JsonResponse(payload, headers={"Access-Control-Allow-Origin": "*"})
+    # Ranks are null while the nominee has no votes.
+    payload.update(
+        {
+            "rank": public.category_rank,
+            "category_rank": public.category_rank,
+            "overall_rank": public.overall_rank,
+        }
+    )
+    if public.votes is not None:
+        payload["votes"] = public.votes
     return JsonResponse(payload, headers={"Access-Control-Allow-Origin": "*"})

@@ -1,6 +1,6 @@
 // Progressive enhancement for the vote box: vote without a page reload, show times in the
 // voter's own time zone, and count down to the next vote. Without JavaScript the form posts
-// and the server renders the same box.
+// and the server redirects to the page, which renders the same box once.
 (function () {
   "use strict";
 
@@ -18,11 +18,15 @@
     return plural(Math.max(minutes, 1), "minute");
   }
 
+  // The page's language, so that a date in an English sentence is written in English, in the
+  // voter's own time zone (toLocaleString's default) rather than the award's.
+  function language() { return document.documentElement.lang || "en"; }
+
   function localize(box) {
     box.querySelectorAll("time[data-local-time]").forEach(function (el) {
       var when = new Date(el.getAttribute("datetime"));
       if (isNaN(when)) { return; }
-      el.textContent = when.toLocaleString(undefined, {
+      el.textContent = when.toLocaleString(language(), {
         weekday: "long", month: "short", day: "numeric", hour: "numeric", minute: "2-digit",
         timeZoneName: "short"
       });
@@ -52,6 +56,46 @@
       el.setAttribute("data-countdown", data.next_vote_at);
     });
     return true;
+  }
+
+  // After a counted vote the nominee's count goes up by one at once; the standings are
+  // recomputed a few seconds after a vote, so the rank line is then read again from the page
+  // itself, worded and filtered by the server as on any visit (hidden standings stay hidden).
+  var COUNT = /(\d{1,3}(?:,\d{3})+|\d+)(\s+)votes?\b/;
+  var STANDING_REFRESH_MS = [4000, 12000];
+
+  function bumpCount(standing) {
+    var walker = document.createTreeWalker(standing, NodeFilter.SHOW_TEXT);
+    for (var node = walker.nextNode(); node; node = walker.nextNode()) {
+      var match = COUNT.exec(node.nodeValue);
+      if (!match) { continue; }
+      var count = parseInt(match[1].replace(/,/g, ""), 10) + 1;
+      var words = new Intl.NumberFormat(language()).format(count) + match[2] +
+        (count === 1 ? "vote" : "votes");
+      node.nodeValue = node.nodeValue.slice(0, match.index) + words +
+        node.nodeValue.slice(match.index + match[0].length);
+      return;
+    }
+  }
+
+  function refreshStanding(standing) {
+    fetch(window.location.pathname, { headers: { "Accept": "text/html" }, credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (!html) { return; }
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("nominee-standing");
+        if (fresh) { standing.innerHTML = fresh.innerHTML; }
+      })
+      .catch(function () {});  // the count shown stays; the next visit shows the standings
+  }
+
+  function counted() {
+    var standing = document.getElementById("nominee-standing");
+    if (!standing) { return; }
+    bumpCount(standing);
+    STANDING_REFRESH_MS.forEach(function (delay) {
+      setTimeout(function () { refreshStanding(standing); }, delay);
+    });
   }
 
   // The browser check (an ALTCHA proof of work bound to this form's one-time token) starts as
@@ -125,6 +169,7 @@
           .then(function (data) {
             if (!data || !fill(box, data)) { form.submit(); return; }
             enhance(box);
+            if (data.counted) { counted(); }
             var focus = box.querySelector(".outcome");
             if (focus) { focus.setAttribute("tabindex", "-1"); focus.focus(); }
           });

@@ -28,7 +28,7 @@ def test_click_vote_see_confirmation_then_click_again_and_see_countdown(
     expect(countdown).to_contain_text("You can vote for Ada Lovelace again")
     # Shown in the voter's own time zone (Paris), not the award's.
     expect(countdown.locator("time")).to_contain_text(re.compile(r"CET|GMT\+1"))
-    expect(first.get_by_role("link", name="Twitter")).to_be_visible()
+    expect(first.get_by_role("link", name="Share on X")).to_be_visible()
 
     second.get_by_role("button", name="Vote for Ada Lovelace").click()
     expect(second.locator(".outcome")).to_contain_text("you already voted for Ada Lovelace")
@@ -50,5 +50,6 @@ def test_the_vote_button_works_without_javascript(live_server, browser, nominee)
     page.wait_for_timeout(2500)
     page.get_by_role("button", name="Vote for Ada Lovelace").click()
     expect(page.locator(".outcome")).to_have_text("Your vote for Ada Lovelace counts. Thank you!")
+    assert page.url == live_server.url + nominee.get_absolute_url()  # redirected after the POST
     context.close()
     assert list(Vote.objects.values_list("verified", "status")) == [(False, "counted")]

@@ -29,7 +29,8 @@ def test_fifty_simultaneous_posts_from_one_voter_record_one_vote(nominee):
         browser.cookies[COOKIE_NAME] = cookie
         start.wait()
         try:
-            return browser.post(nominee.get_absolute_url() + "vote/", fields).status_code
+            url = nominee.get_absolute_url() + "vote/"
+            return browser.post(url, fields, HTTP_ACCEPT="application/json").status_code
         finally:
             connection.close()
 

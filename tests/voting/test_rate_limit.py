@@ -139,7 +139,12 @@ def test_when_redis_stops_the_cap_still_holds_and_no_vote_fails(capped, own_redi
     fields = solved_form(browser.get(capped.get_absolute_url(), REMOTE_ADDR="198.51.100.100"))
     with clock_at(timezone.now() + READING_TIME):
         again = [
-            browser.post(capped.get_absolute_url() + "vote/", fields, REMOTE_ADDR="198.51.100.100")
+            browser.post(
+                capped.get_absolute_url() + "vote/",
+                fields,
+                REMOTE_ADDR="198.51.100.100",
+                HTTP_ACCEPT="application/json",
+            )
             for _ in range(2)
         ]
     assert [response.status_code for response in again] == [200, 409]  # the per-voter rule

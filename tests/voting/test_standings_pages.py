@@ -161,3 +161,9 @@ def test_publishing_in_the_future_keeps_results_hidden_until_then(client, race):
         results_published_at=timezone.now() + timedelta(days=1),
     )
     assert client.get("/api/sbia/standings/").json()["visible"] is False
+
+
+@pytest.mark.parametrize("path", ["/{award}/standings/", "/api/{award}/standings/"])
+def test_a_nul_byte_in_the_standings_search_is_no_server_error(client, nominee, path):
+    response = client.get(path.format(award=nominee.award.slug), {"q": "ada\x00"})
+    assert response.status_code == 200

@@ -4,12 +4,15 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.core import signing
 from django.test import Client
 from django.utils import timezone
 
 from awards.models import Award
 from tests.ballots import READING_TIME, clock_at, solved_form, vote_like_a_browser
+from tests.factories import NomineeFactory
 from voting.models import Vote
+from voting.views import OUTCOME_COOKIE
 from voting.voters import COOKIE_NAME
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +30,11 @@ def vote_url(nominee) -> str:
     return nominee.get_absolute_url() + "vote/"
 
 
+def box(page) -> str:
+    """The page before its <template>s, which hold every common outcome for JavaScript."""
+    return page.text.split("<template", 1)[0]
+
+
 def test_nominee_page_is_a_short_human_readable_share_link(nominee):
     assert nominee.get_absolute_url() == "/sbia/ada-lovelace/"
 
@@ -34,7 +42,9 @@ def test_nominee_page_is_a_short_human_readable_share_link(nominee):
 def test_nominee_page_shows_one_vote_button_in_a_post_form(client, nominee):
     response = client.get(nominee.get_absolute_url())
     assert response.status_code == 200
-    assert response.text.count('type="submit"') == 1
+    assert response.text.count("data-vote-form") == 1
+    form = response.text.split("data-vote-form", 1)[1].split("</form>", 1)[0]
+    assert form.count('type="submit"') == 1
     assert 'method="post" action="/sbia/ada-lovelace/vote/"' in response.text
     assert "csrfmiddlewaretoken" in response.text
     assert "Vote for Ada Lovelace" in response.text
@@ -50,9 +60,10 @@ def test_first_visit_sets_a_long_lived_signed_voter_cookie(client, nominee):
 
 def test_a_click_counts_and_says_when_to_vote_again(client, nominee):
     response = vote_like_a_browser(nominee, client)
+    assert response.redirect_chain == [("/sbia/ada-lovelace/", 303)]
     assert response.status_code == 200
-    assert "Your vote for Ada Lovelace counts." in response.text
-    assert "You can vote for Ada Lovelace again" in response.text
+    assert "Your vote for Ada Lovelace counts." in box(response)
+    assert "You can vote for Ada Lovelace again" in box(response)
     assert "Help Ada Lovelace win: share this page." in response.text
     assert Vote.objects.filter(nominee=nominee).count() == 1
 
@@ -60,20 +71,71 @@ def test_a_click_counts_and_says_when_to_vote_again(client, nominee):
 def test_a_second_click_explains_why_it_did_not_count(client, nominee):
     fields = solved_form(client.get(nominee.get_absolute_url()))
     with clock_at(timezone.now() + READING_TIME):
-        client.post(vote_url(nominee), fields)
-        response = client.post(vote_url(nominee), fields)
-    assert response.status_code == 409
-    assert "Not counted: you already voted for Ada Lovelace recently." in response.text
+        client.post(vote_url(nominee), fields, follow=True)
+        response = client.post(vote_url(nominee), fields, follow=True)
+    assert response.redirect_chain == [("/sbia/ada-lovelace/", 303)]
+    assert "Not counted: you already voted for Ada Lovelace recently." in box(response)
     assert "every 24 hours" in response.text
-    assert "data-countdown" in response.text
+    assert "data-countdown" in box(response)
     assert Vote.objects.count() == 1
+
+
+def test_a_form_vote_redirects_so_that_a_refresh_never_votes_again(client, nominee):
+    fields = solved_form(client.get(nominee.get_absolute_url()))
+    with clock_at(timezone.now() + READING_TIME):
+        response = client.post(vote_url(nominee), fields)
+    assert response.status_code == 303
+    assert response["Location"] == "/sbia/ada-lovelace/"
+    landed = client.get(response["Location"])
+    assert "Your vote for Ada Lovelace counts." in box(landed)
+    refreshed = client.get(response["Location"])
+    # Shown once (the page's <template>s for JavaScript carry it too, unused).
+    assert "Your vote for Ada Lovelace counts." not in box(refreshed)
+    assert "You've voted for Ada Lovelace." in refreshed.text
+    assert Vote.objects.count() == 1
+
+
+def test_the_outcome_is_shown_only_on_its_own_nominees_page(client, nominee):
+    other = NomineeFactory(category=nominee.category, slug="grace-hopper")
+    vote_like_a_browser(nominee, client)
+    fields = solved_form(client.get(other.get_absolute_url()))
+    with clock_at(timezone.now() + READING_TIME):
+        response = client.post(vote_url(other), fields)
+    assert response.cookies[OUTCOME_COOKIE]["path"] == "/sbia/grace-hopper/"
+    assert response.cookies[OUTCOME_COOKIE]["max-age"] <= 60
+    # Django's test client sends every cookie whatever its path, as a careless browser might.
+    page = client.get(nominee.get_absolute_url())
+    assert "Your vote for" not in box(page)
+
+
+@pytest.mark.parametrize("value", ["forged", "a:b:c", signing.dumps({"n": 1}, salt="other")])
+def test_a_forged_outcome_cookie_is_ignored(client, nominee, value):
+    client.cookies[OUTCOME_COOKIE] = value
+    page = client.get(nominee.get_absolute_url())
+    assert page.status_code == 200
+    assert 'data-outcome="' not in box(page)
+    assert "data-vote-form" in page.text
+
+
+def test_a_refused_vote_redirects_with_its_channel_and_a_fresh_form(client, nominee):
+    client.get(nominee.get_absolute_url())
+    response = client.post(vote_url(nominee), {"ref": "whatsapp"})
+    assert response.status_code == 303
+    assert response["Location"] == "/sbia/ada-lovelace/?ref=whatsapp"
+    page = client.get(response["Location"])
+    assert "Please confirm your vote: it has not been counted yet." in page.text
+    assert "Confirm my vote for Ada Lovelace" in page.text
+    assert 'name="ref" value="whatsapp"' in page.text
+    with clock_at(timezone.now() + READING_TIME):
+        client.post(vote_url(nominee), solved_form(page) | {"ref": "whatsapp"})
+    assert Vote.objects.get().ref == "whatsapp"
 
 
 def test_returning_to_the_page_shows_the_countdown_instead_of_the_button(client, nominee):
     vote_like_a_browser(nominee, client)
     response = client.get(nominee.get_absolute_url())
     assert "You've voted for Ada Lovelace." in response.text
-    assert "data-countdown" in response.text
+    assert "data-countdown" in box(response)
     assert "data-vote-form" not in response.text
 
 
@@ -152,8 +214,9 @@ def test_a_post_with_the_csrf_token_counts(nominee):
     page = strict.get(nominee.get_absolute_url())
     fields = {"csrfmiddlewaretoken": str(page.context["csrf_token"]), **solved_form(page)}
     with clock_at(timezone.now() + READING_TIME):
-        response = strict.post(vote_url(nominee), fields)
+        response = strict.post(vote_url(nominee), fields, follow=True)
     assert response.status_code == 200
+    assert "Your vote for Ada Lovelace counts." in box(response)
     assert Vote.objects.count() == 1
 
 
@@ -201,8 +264,8 @@ def test_closed_voting_shows_the_dates_in_the_awards_zone(client, nominee):
         voting_opens=timezone.now() - timedelta(days=10),
         voting_closes=timezone.now() - timedelta(days=1),
     )
-    response = client.post(vote_url(nominee))
-    assert response.status_code == 403
+    response = client.post(vote_url(nominee), follow=True)
+    assert response.redirect_chain == [("/sbia/ada-lovelace/", 303)]
     assert "Not counted: voting has closed." in response.text
     assert "PST" in response.text or "PDT" in response.text
     assert not Vote.objects.exists()
@@ -216,8 +279,7 @@ def test_voting_not_yet_open_says_when_it_opens(client, nominee):
     page = client.get(nominee.get_absolute_url())
     assert "Voting opens" in page.text
     assert "data-vote-form" not in page.text
-    response = client.post(vote_url(nominee))
-    assert response.status_code == 403
+    response = client.post(vote_url(nominee), follow=True)
     assert "Not counted: voting hasn't opened yet." in response.text
     assert not Vote.objects.exists()
 
