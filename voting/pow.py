@@ -12,6 +12,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 import altcha
 from django.conf import settings
@@ -27,7 +28,12 @@ class PowStatus(enum.StrEnum):
 
 
 def _secret(purpose: str) -> str:
-    return hashlib.sha256(f"laurel.altcha.{purpose}:{settings.SECRET_KEY}".encode()).hexdigest()
+    return _derived_secret(purpose, settings.SECRET_KEY)
+
+
+@cache
+def _derived_secret(purpose: str, secret_key: str) -> str:
+    return hashlib.sha256(f"laurel.altcha.{purpose}:{secret_key}".encode()).hexdigest()
 
 
 def challenge_issue(*, token_nonce: str, difficulty: int, expires_at: datetime) -> dict:
