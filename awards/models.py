@@ -125,8 +125,9 @@ class Award(models.Model):
         "phone a fraction of a second).",
     )
     pow_max_difficulty = models.PositiveIntegerField(
-        default=2_000_000,
-        help_text="The most work asked of a browser on a busy address, network or nominee.",
+        default=200_000,
+        help_text="The most work asked of a browser on a busy address, network or nominee "
+        "(200,000 takes a phone a few seconds).",
     )
     standings_visibility = models.CharField(
         max_length=10, choices=Visibility.choices, default=Visibility.COUNTS

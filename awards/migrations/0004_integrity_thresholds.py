@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='award',
             name='pow_max_difficulty',
-            field=models.PositiveIntegerField(default=2000000, help_text='The most work asked of a browser on a busy address, network or nominee.'),
+            field=models.PositiveIntegerField(default=200000, help_text='The most work asked of a browser on a busy address, network or nominee (200,000 takes a phone a few seconds).'),
         ),
         migrations.AddField(
             model_name='award',
