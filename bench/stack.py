@@ -1,0 +1,229 @@
+"""The stack every benchmark runs against, started and stopped in one place.
+
+    with Stack() as stack:          # database laurel_bench recreated, migrated, seeded; Redis db 9
+        ...                         # emptied; Django set up in this process (same SECRET_KEY)
+        stack.start(celery=True)    # gunicorn gthread on a free port (stack.url), a Celery worker
+        ...
+    # every process stopped, also on Ctrl-C, SIGTERM or an error
+
+Real mode (PostgreSQL on 127.0.0.1:5432 as postgres, Redis on 127.0.0.1:6379), with Laurel's
+defaults: the processes get only the variables below, whatever the calling shell exports.
+"""
+
+import fcntl
+import json
+import os
+import platform
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+DATABASE = "laurel_bench"
+REDIS_DB = 9
+
+
+class Stack:
+    def __init__(self, settings: str = "awards.settings"):
+        self.dir = Path(tempfile.mkdtemp(prefix="laurel-bench-"))
+        self.url = ""
+        self.processes: dict[str, subprocess.Popen] = {}
+        keep = ("PATH", "HOME", "LANG")
+        self.env = {name: os.environ[name] for name in keep if name in os.environ}
+        self.env |= {
+            "LAUREL_MODE": "real",
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
+            "REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
+            "SECRET_KEY": secrets.token_hex(32),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DJANGO_SETTINGS_MODULE": settings,
+            "STATIC_ROOT": str(self.dir / "static"),
+            "LAUREL_VAR_DIR": str(self.dir / "var"),
+        }
+
+    def __enter__(self) -> "Stack":
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that __exit__ runs
+        # One benchmark at a time: each recreates the same database and empties the same Redis.
+        self.lock = open(tempfile.gettempdir() + "/laurel-bench.lock", "w")
+        try:
+            fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print("waiting for another benchmark to finish", flush=True)
+            fcntl.flock(self.lock, fcntl.LOCK_EX)
+        try:
+            redis_flush()
+            psql(
+                "SET client_min_messages = warning",
+                f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)",
+                f"CREATE DATABASE {DATABASE}",
+            )
+            for command in ("migrate --no-input", "collectstatic --no-input", "seed_demo"):
+                self.manage(*command.split())
+            os.environ.update(self.env)
+            sys.path.insert(0, str(ROOT))
+            import django
+
+            django.setup()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+        redis_flush()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.lock.close()
+
+    def manage(self, *command: str) -> None:
+        done = subprocess.run(
+            [sys.executable, "manage.py", *command], cwd=ROOT, env=self.env, capture_output=True
+        )
+        if done.returncode:
+            sys.exit(f"manage.py {' '.join(command)} failed:\n{done.stderr.decode()[-3000:]}")
+
+    def start(self, *, workers: int = 3, threads: int = 4, celery: bool = False) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        self.spawn(
+            "gunicorn",
+            *("awards.wsgi", "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread"),
+            *("--workers", str(workers), "--threads", str(threads), "--timeout", "30"),
+        )
+        if celery:
+            self.spawn("celery", "-A", "awards", "worker", "-l", "WARNING", "-Q", "laurel")
+        deadline = time.monotonic() + 60
+        while not self.answers("/healthz"):
+            exited = [name for name, p in self.processes.items() if p.poll() is not None]
+            if exited or time.monotonic() > deadline:
+                sys.exit("the stack did not come up:\n" + "\n".join(self.errors()))
+            time.sleep(0.2)
+
+    def spawn(self, name: str, *args: str) -> None:
+        with open(self.dir / f"{name}.log", "wb") as log:
+            # A session of its own: Ctrl-C reaches this script, which then stops it in order.
+            self.processes[name] = subprocess.Popen(
+                [BIN / name, *args],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=log,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+
+    def answers(self, path: str) -> bool:
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL after 20 s; in-flight requests and tasks finish first."""
+        for process in reversed(self.processes.values()):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+    def errors(self) -> list[str]:
+        """Lines of the processes' logs that report an error (Django logs each 500 with one)."""
+        lines = []
+        for name in self.processes:
+            text = (self.dir / f"{name}.log").read_text(errors="replace")
+            for line in text.splitlines():
+                if any(word in line for word in ("Traceback", "ERROR", "CRITICAL", "Error:")):
+                    lines.append(f"{name}: {line.strip()}")
+        return lines
+
+
+def save_results(name: str, results: dict) -> None:
+    """bench/results/<name>.json, with when, how and on what it was measured."""
+    import django
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        postgresql = cursor.fetchone()[0]
+    about = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": " ".join([".venv/bin/python", f"bench/{name}.py", *sys.argv[1:]]),
+        "machine": {"cpu_cores": os.cpu_count(), "python": platform.python_version()},
+        "versions": {"django": django.get_version(), "postgresql": postgresql},
+    }
+    path = ROOT / "bench" / "results" / f"{name}.json"
+    path.write_text(json.dumps(about | results, indent=1, default=str) + "\n")
+
+
+def psql(*commands: str) -> None:
+    args = "psql -h 127.0.0.1 -U postgres -d postgres -q -v ON_ERROR_STOP=1".split()
+    subprocess.run([*args, *(f"-c{command}" for command in commands)], check=True)
+
+
+def redis_flush() -> None:
+    with socket.create_connection(("127.0.0.1", 6379), timeout=5) as redis:
+        redis.sendall(f"SELECT {REDIS_DB}\r\nFLUSHDB\r\n".encode())
+        replies = b""
+        while replies.count(b"\r\n") < 2:
+            replies += redis.recv(64) or b"\r\n\r\n"
+
+
+def wait_until_quiet(limit: float = 900) -> None:
+    """Wait (at most `limit` seconds) while other processes keep the CPU busy: a test run, say."""
+    waited = time.monotonic()
+    while time.monotonic() - waited < limit:
+        before, _ = cpu_seconds(), time.sleep(2)
+        busy = busy_elsewhere(before, cpu_seconds(), 2)
+        if not busy:
+            return
+        print(f"waiting for a quiet machine: {busy}", flush=True)
+
+
+def busy_elsewhere(before: dict, after: dict, seconds: float) -> dict[str, float]:
+    """Cores used by processes outside this benchmark, by name, when they add up to a quarter.
+
+    PostgreSQL and Redis are left out: they serve the benchmark too.
+    """
+    parents = {pid: ppid for pid, (ppid, _, _) in after.items()}
+    busy: dict[str, float] = {}
+    for pid, (_, name, used) in after.items():
+        share = (used - before.get(pid, (0, "", 0.0))[2]) / seconds
+        if share > 0.02 and name not in ("postgres", "redis-server"):
+            while pid > 1 and pid != os.getpid():
+                pid = parents.get(pid, 0)
+            if pid != os.getpid():
+                busy[name] = round(busy.get(name, 0) + share, 2)
+    return busy if sum(busy.values()) >= 0.25 else {}
+
+
+def cpu_seconds() -> dict[int, tuple[int, str, float]]:
+    """Every process: pid -> (parent pid, name, CPU seconds used so far)."""
+    found = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue  # gone already
+        name, fields = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :]
+        fields = fields.split()
+        found[int(pid)] = (int(fields[1]), name, (int(fields[11]) + int(fields[12])) / CLOCK)
+    return found
+
+
+CLOCK = os.sysconf("SC_CLK_TCK")
