@@ -17,6 +17,7 @@ import multiprocessing
 import random
 import re
 import secrets
+import signal
 import statistics
 import subprocess
 import sys
@@ -107,7 +108,12 @@ def generate(path: Path, first: int, count: int, threads: int) -> None:
     global ISSUED
     # Issued a few seconds ago, so that no vote looks faster than a person reads and clicks.
     ISSUED = datetime.now(UTC) - timedelta(seconds=5)
-    with multiprocessing.get_context("fork").Pool() as pool:
+    # The workers get SIGTERM's default back: Stack's handler would turn the pool's own
+    # SIGTERM at exit into a SystemExit that can leave a worker hanging on a lock.
+    reset = (signal.SIGTERM, signal.SIG_DFL)
+    with multiprocessing.get_context("fork").Pool(
+        initializer=signal.signal, initargs=reset
+    ) as pool:
         lines = pool.map(vote_line, range(first, first + count), chunksize=500)
     for n in range(threads):
         Path(f"{path}.{n}").write_text("\n".join(lines[n::threads]) + "\n")
