@@ -154,3 +154,12 @@ def test_a_missing_page_has_tags_but_no_canonical_link(client, nominee):
         parser.feed(response.text)
         assert parser.canonical == [], url
         assert "og:url" not in parser.meta, url
+
+
+def test_a_forged_host_header_gets_a_400_not_a_500(nominee):
+    from django.test import Client
+
+    response = Client(raise_request_exception=False).get(
+        nominee.get_absolute_url(), HTTP_HOST="evil.example"
+    )
+    assert response.status_code == 400

@@ -8,6 +8,7 @@ Standings reach a preview only through voting/public.py, so hidden ones cannot l
 from dataclasses import dataclass
 
 from django import template
+from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest
 from django.templatetags.static import static
 from django.urls import reverse
@@ -40,6 +41,11 @@ class Preview:
 def link_preview(context: template.Context) -> dict:
     request: HttpRequest | None = context.get("request")
     if request is None:
+        return {}
+    try:
+        request.get_host()
+    except DisallowedHost:
+        # The 400 page for a forged Host header: there is no trusted origin to build URLs on.
         return {}
     match = request.resolver_match
     build = PREVIEWS.get(match.url_name, _generic) if match else _error
