@@ -30,11 +30,13 @@ def get_category_or_404(award_slug: str, category_slug: str) -> Category:
 
 
 def get_nominee_or_404(award_slug: str, nominee_slug: str) -> Nominee:
-    return get_object_or_404(
+    nominee = get_object_or_404(
         Nominee.objects.active().select_related("award", "category"),
         award__slug=award_slug,
         slug=nominee_slug,
     )
+    nominee.category.award = nominee.award  # the category's links, without another query
+    return nominee
 
 
 def home(request: HttpRequest) -> HttpResponse:

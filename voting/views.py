@@ -172,22 +172,23 @@ def vote(request: HttpRequest, award_slug: str, nominee_slug: str) -> HttpRespon
         return render(request, "voting/too_large.html", status=413)
     nominee = nominee_for_voting(award_slug, nominee_slug)
     now = timezone.now()
+    ref = clean_ref(request.POST.get("ref"))
     result = vote_cast(
         nominee=nominee,
         voter=voter_from(request),
         now=now,
         token=request.POST.get("token"),
         proof=request.POST.get("altcha"),
-        ref=clean_ref(request.POST.get("ref")),
+        ref=ref,
     )
     if result.outcome is Outcome.RATE_LIMITED:
         request._laurel_retry_after = result.retry_after
         raise Ratelimited()
-    return render_vote_result(request, nominee, result, now)
+    return render_vote_result(request, nominee, result, now, ref)
 
 
 def render_vote_result(
-    request: HttpRequest, nominee: Nominee, result: VoteResult, now: datetime
+    request: HttpRequest, nominee: Nominee, result: VoteResult, now: datetime, ref: str
 ) -> HttpResponse:
     status = OUTCOME_STATUS[result.outcome]
     if wants_json(request):
@@ -203,8 +204,9 @@ def render_vote_result(
             payload["html"] = render_to_string("voting/_vote_box.html", context, request=request)
         return JsonResponse(payload, status=status)
     # Post/Redirect/Get: every outcome lands on the nominee's page, which shows it once.
-    location = nominee.get_absolute_url()
-    if ref := clean_ref(request.POST.get("ref")):
+    page = nominee.get_absolute_url()
+    location = page
+    if ref:
         location += "?" + urlencode({"ref": ref})  # a fresh form to confirm keeps the channel
     response = HttpResponseRedirect(location, status=303)
     outcome = {"n": nominee.pk, "o": str(result.outcome), "r": list(result.reasons)}
@@ -212,7 +214,7 @@ def render_vote_result(
         OUTCOME_COOKIE,
         signing.dumps(outcome, salt=OUTCOME_SALT),
         max_age=OUTCOME_SECONDS,
-        path=nominee.get_absolute_url(),
+        path=page,
         httponly=True,
         samesite="Lax",
         secure=request.is_secure(),
