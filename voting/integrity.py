@@ -31,9 +31,12 @@ NETWORK_CAP_FACTOR = {"/24": 8, "/56": 4, "/48": 16}
 # Failed token or proof-of-work checks from one address in an hour before its new voters' votes
 # are held: a browser that reloads a stale page fails once or twice, a script fails in bulk.
 FAILED_CHECKS_PER_HOUR = 10
-# Below this many recent votes an address, network or nominee is "quiet": the browser check
-# costs the base difficulty.
+# Below this many new voters for one nominee in an hour an address or network is "quiet": the
+# browser check costs the base difficulty.
 QUIET_ADDRESS, QUIET_NETWORK = 4, 12
+# Below this many votes of any kind in ten minutes an address or network is not busy enough to
+# pay more: a carrier's NAT can bring one every ten seconds, honestly.
+BUSY_ADDRESS, BUSY_NETWORK = 60, 240
 
 
 class Reason(enum.StrEnum):
@@ -52,7 +55,7 @@ REASON_LABELS = {
     Reason.NEW_VOTERS_NETWORK: "Many new voters from one network for one nominee",
     Reason.UNVERIFIED_ADDRESS: "New voters without the browser check from one address",
     Reason.TOO_FAST: "Voted faster than a person reads and clicks",
-    Reason.NOMINEE_BURST: "A burst far above the nominee's usual pace",
+    Reason.NOMINEE_BURST: "Repeats from one address or network during a burst far above the nominee's usual pace",
     Reason.UNVERIFIED_SHARE: "Far more votes without the browser check than usual",
     Reason.POW_INVALID: "The browser check's answer was wrong or reused",
     Reason.FAILED_CHECKS: "Many failed token or browser checks from this address",
@@ -165,24 +168,30 @@ def integrity_assess(
         return Assessment(tuple(reasons))
     trips: list[Trip] = []
     hour_ago = now - timedelta(seconds=HOUR)
+    burst, day = counts[f"nb:{scope}"], counts[f"nc:{scope}"]
+    usual = day * BURST_WINDOW / BASELINE_WINDOW
+    allowed = max(award.burst_floor, award.burst_factor * usual)
+    # A burst alone is no proof: a nominee who goes viral gets one from honest strangers. What
+    # a viral crowd lacks is repeats, so while a nominee is under pressure a second new voter
+    # from one address or network for it is held, with the first (the cluster's trip).
+    pressure = burst > allowed
+    if pressure and burst - 1 <= allowed:
+        since = now - timedelta(seconds=BURST_WINDOW)
+        trips.append(Trip(Reason.NOMINEE_BURST, "nominee", str(nominee.pk), since, now))
     for op, reason, dimension, value, threshold in clusters:
         count = counts[op.key]
         if count > threshold:
             reasons.append(reason)
             if count == threshold + 1 and dimension:
                 trips.append(Trip(reason, dimension, value, hour_ago, now))
+        elif pressure and reason is not Reason.UNVERIFIED_ADDRESS and count > 1:
+            reasons.append(Reason.NOMINEE_BURST)
+            if count == 2 and dimension:
+                trips.append(Trip(Reason.NOMINEE_BURST, dimension, value, hour_ago, now))
     if counts[f"fail:{voter.ip}"] >= FAILED_CHECKS_PER_HOUR:
         reasons.append(Reason.FAILED_CHECKS)
     if dwell < timedelta(seconds=award.min_seconds_on_page):
         reasons.append(Reason.TOO_FAST)
-    burst, day = counts[f"nb:{scope}"], counts[f"nc:{scope}"]
-    usual = day * BURST_WINDOW / BASELINE_WINDOW
-    allowed = max(award.burst_floor, award.burst_factor * usual)
-    if burst > allowed:
-        reasons.append(Reason.NOMINEE_BURST)
-        if burst - 1 <= allowed:
-            since = now - timedelta(seconds=BURST_WINDOW)
-            trips.append(Trip(Reason.NOMINEE_BURST, "nominee", str(nominee.pk), since, now))
     if not verified:
         unverified, new = counts[f"nun:{scope}"], counts[f"nn:{scope}"]
         if unverified > 10 and unverified * 100 > award.unverified_share_percent * new:
@@ -194,13 +203,17 @@ def integrity_assess(
 def pow_difficulty(*, award: Award, nominee: Nominee, voter: Voter, now: datetime) -> int:
     """How much work the browser check asks of this page: cheap when quiet, costly under load.
 
-    Counts this page load, then looks at recent votes and page loads from the address and its
-    networks and at the nominee's pace against its own baseline. Work grows with the square of
-    the busiest pressure, from the award's base to its maximum.
+    Looks at the new voters this address and its networks brought to this nominee in the last
+    hour (a script's signature: many fresh cookies for one nominee), at all their recent votes
+    (only a very busy address or network costs more for that alone, since an office or a
+    carrier's NAT votes busily and honestly), at failed checks, and at the nominee's pace
+    against its own baseline. Work grows with the square of the busiest pressure, from the
+    award's base to its maximum.
     """
     scope = _scope(award, nominee)
     ops = [
-        Op(Kind.LOG, f"page:{voter.ip}", BURST_WINDOW),
+        Op(Kind.DISTINCT_PEEK, f"nv:{scope}:{voter.ip}", HOUR),
+        *(Op(Kind.DISTINCT_PEEK, f"nv:{scope}:{net}", HOUR) for net in voter.wider),
         Op(Kind.SEEN, f"rate:{award.pk}:{voter.ip}", HOUR, BURST_WINDOW),
         *(Op(Kind.SEEN, f"rate:{award.pk}:{net}", HOUR, BURST_WINDOW) for net in voter.wider),
         Op(Kind.SEEN, f"fail:{voter.ip}", HOUR, HOUR),
@@ -208,12 +221,16 @@ def pow_difficulty(*, award: Award, nominee: Nominee, voter: Voter, now: datetim
         Op(Kind.BUCKETS_PEEK, f"nc:{scope}", BASELINE_WINDOW, HOUR),
     ]
     counts = limits_hit(ops, now=now.timestamp()).counts
-    pages, votes, *nets, failures, burst, day = counts
+    nets = len(voter.wider)
+    fresh, fresh_nets = counts[0], counts[1 : 1 + nets]
+    votes, vote_nets = counts[1 + nets], counts[2 + nets : 2 + 2 * nets]
+    failures, burst, day = counts[-3:]
     usual = max(award.burst_floor / 4, day * BURST_WINDOW / BASELINE_WINDOW)
     pressure = max(
-        pages / (3 * QUIET_ADDRESS),
-        votes / QUIET_ADDRESS,
-        *(count / QUIET_NETWORK for count in nets),
+        fresh / QUIET_ADDRESS,
+        *(count / QUIET_NETWORK for count in fresh_nets),
+        votes / BUSY_ADDRESS,
+        *(count / BUSY_NETWORK for count in vote_nets),
         failures / 2,
         burst / usual,
         1.0,

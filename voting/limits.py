@@ -70,27 +70,30 @@ def limits_hit(ops: list[Op], *, now: float | None = None) -> Hit:
 
 _redis_down_until = [0.0]
 
-# KEYS: one per op. ARGV: now (ms), a unique id, then kind, window (ms), value for each op.
+# ARGV: now (ms), a unique id, then every op as one line "kind TAB window (ms) TAB value TAB key"
+# (one argument rather than four per op: packing arguments is most of a call's cost in Python).
+# The reply is one string too: "-i,retry_ms" when cap i refused, else the counts, comma-joined.
 # Caps are all checked before anything is counted, so a refused call leaves no trace.
 LUA = """
 local now = tonumber(ARGV[1])
 local uid = ARGV[2]
-local n = #KEYS
-local function arg(i, j) return ARGV[2 + (i - 1) * 3 + j] end
-for i = 1, n do
-  if arg(i, 1) == 'cap' then
-    local ms = tonumber(arg(i, 2))
-    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - ms)
-    if redis.call('ZCARD', KEYS[i]) >= tonumber(arg(i, 3)) then
-      local oldest = redis.call('ZRANGE', KEYS[i], 0, 0, 'WITHSCORES')
-      return {-i, ms - (now - tonumber(oldest[2]))}
+local ops = {}
+for line in string.gmatch(ARGV[3], '[^\\n]+') do
+  local kind, ms, value, key = string.match(line, '^([^\\t]*)\\t([^\\t]*)\\t([^\\t]*)\\t(.*)$')
+  ops[#ops + 1] = {kind, tonumber(ms), value, key}
+end
+for i, op in ipairs(ops) do
+  if op[1] == 'cap' then
+    redis.call('ZREMRANGEBYSCORE', op[4], '-inf', now - op[2])
+    if redis.call('ZCARD', op[4]) >= tonumber(op[3]) then
+      local oldest = redis.call('ZRANGE', op[4], 0, 0, 'WITHSCORES')
+      return -i .. ',' .. (op[2] - (now - tonumber(oldest[2])))
     end
   end
 end
-local out = {0, 0}
-for i = 1, n do
-  local kind, ms, value = arg(i, 1), tonumber(arg(i, 2)), arg(i, 3)
-  local key = KEYS[i]
+local out = {}
+for _, op in ipairs(ops) do
+  local kind, ms, value, key = op[1], op[2], op[3], op[4]
   if kind == 'cap' or kind == 'log' or kind == 'distinct' then
     local member = uid
     if kind == 'distinct' then member = value end
@@ -116,19 +119,19 @@ for i = 1, n do
     out[#out + 1] = total
   end
 end
-return out
+return table.concat(out, ',')
 """
 
 
 def _redis_hit(ops: list[Op], now: float) -> Hit:
-    script = _script()
-    args: list = [int(now * 1000), secrets.token_hex(8)]
-    for op in ops:
-        args += [str(op.kind), op.seconds * 1000, op.value]
-    reply = script(keys=[PREFIX + op.key for op in ops], args=args)
-    if reply[0] < 0:
-        return Hit(ops[-reply[0] - 1], max(1, math.ceil(reply[1] / 1000)), store="redis")
-    return Hit(None, 0, [int(count) for count in reply[2:]], store="redis")
+    lines = "\n".join(f"{op.kind}\t{op.seconds * 1000}\t{op.value}\t{PREFIX}{op.key}" for op in ops)
+    reply = _script()(args=[int(now * 1000), secrets.token_hex(8), lines])
+    reply = reply.decode() if isinstance(reply, bytes) else str(reply)
+    if reply.startswith("-"):
+        refused, retry_ms = reply[1:].split(",")
+        retry = max(1, math.ceil(float(retry_ms) / 1000))
+        return Hit(ops[int(refused) - 1], retry, store="redis")
+    return Hit(None, 0, [int(count) for count in reply.split(",")] if reply else [], store="redis")
 
 
 _scripts: dict = {}

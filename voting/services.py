@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from functools import partial
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Value
+from django.db.models import Count, F, Q, Value
 from django.db.models.functions import Concat, Trim
 from django.utils import timezone
 
@@ -23,6 +24,8 @@ from .voters import Voter
 log = logging.getLogger(__name__)
 # A cluster hold touches at most this many votes at once; an organizer reviews the rest.
 CLUSTER_HOLD_MAX = 5000
+# Seconds until a cluster hold looks again for votes that were in flight when it first ran.
+CLUSTER_HOLD_RECHECK_SECONDS = 10
 
 
 class Outcome(enum.StrEnum):
@@ -169,11 +172,12 @@ def vote_cast(
     if vote_id is None:
         waiting = ballot_next_vote_at(award=award, voter_key=voter.key, scope=scope)
         return VoteResult(Outcome.ALREADY_VOTED, next_vote_at=waiting)
+    # A burst's trip comes with a vote that may itself count: it still holds the repeats before.
+    for trip in assessment.trips:
+        transaction.on_commit(partial(cluster_hold_later, award.pk, nominee.pk, trip), robust=True)
     if status == Vote.Status.COUNTED:
         transaction.on_commit(lambda: standings_nudge(award.pk), robust=True)
         return VoteResult(Outcome.COUNTED, next_vote_at=until, vote_id=vote_id)
-    for trip in assessment.trips:
-        transaction.on_commit(partial(cluster_hold_later, award.pk, nominee.pk, trip), robust=True)
     return VoteResult(
         Outcome.HELD, next_vote_at=until, vote_id=vote_id, reasons=tuple(assessment.reasons)
     )
@@ -315,6 +319,20 @@ def cluster_hold(
     )
     if dimension in ("ip", "network"):
         votes = votes.filter(**{dimension: value})
+    if dimension == "nominee":
+        # A burst alone is no proof: strangers sharing a viral link each come from their own
+        # address. Its scripted part is the repeats, held with the votes before them.
+        arrivals = Vote.objects.filter(
+            award_id=award_id,
+            nominee_id=nominee_id,
+            new_voter=True,
+            created_at__gte=since,
+            created_at__lte=until,
+        )
+        votes = votes.filter(
+            Q(ip__in=_repeats(arrivals, "ip"))
+            | Q(network__in=_repeats(arrivals.exclude(network=""), "network"))
+        )
     if reason == Reason.UNVERIFIED_ADDRESS:
         votes = votes.filter(verified=False)
     changed = votes_set_status(
@@ -340,6 +358,11 @@ def cluster_hold(
     return changed
 
 
+def _repeats(votes, field: str):
+    """The addresses (or networks) among `votes` that brought more than one vote."""
+    return votes.values(field).annotate(n=Count("pk")).filter(n__gt=1).values(field)
+
+
 def cluster_hold_later(award_id: int, nominee_id: int, trip: Trip) -> None:
     """Enqueue cluster_hold after the tripping vote commits; without a broker, do it now."""
     from .tasks import cluster_hold_task
@@ -355,6 +378,13 @@ def cluster_hold_later(award_id: int, nominee_id: int, trip: Trip) -> None:
     }
     try:
         cluster_hold_task.apply_async(kwargs=kwargs, retry=False)
+        # Votes assessed just before the trip may commit after this first pass; a second pass
+        # holds them too. Embedded mode has no worker to run it later (a countdown would run
+        # at once), and serves one machine's light traffic.
+        if not settings.CELERY_TASK_ALWAYS_EAGER:
+            cluster_hold_task.apply_async(
+                kwargs=kwargs, countdown=CLUSTER_HOLD_RECHECK_SECONDS, retry=False
+            )
     except Exception:
         log.warning("cluster hold not queued; holding now", exc_info=True)
         cluster_hold_task.run(**kwargs)

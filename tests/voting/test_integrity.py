@@ -6,6 +6,7 @@ quarantined with their reasons, and leave the standings.
 """
 
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.test import Client, TestCase
@@ -175,6 +176,32 @@ def test_many_proxies_a_few_votes_each_trip_the_nominees_burst(field):
     assert "nominee_burst" in Vote.objects.filter(nominee=field[0]).first().reasons
 
 
+def test_rented_proxies_voting_twice_each_are_held_from_their_first_vote(field):
+    rules(field[0], burst_floor=20)
+    proxies = [f"198.{n}.7.{n}" for n in range(11, 51) for _ in range(2)]
+    outcomes = script_votes(field[0], proxies)
+    assert outcomes[:20] == [Outcome.COUNTED] * 20  # before the burst, a few pairs pass
+    assert counted(nominee=field[0]) == 0  # ...until it starts and holds them too
+    assert Vote.objects.filter(status="quarantined").count() == 80
+
+
+def test_a_viral_nominee_counts_every_stranger_however_fast_they_come(field):
+    rules(field[0], burst_floor=20)
+    strangers = [f"{11 + n % 200}.{n}.3.4" for n in range(80)]
+    outcomes = script_votes(field[0], strangers, every=timedelta(seconds=1))
+    assert set(outcomes) == {Outcome.COUNTED}
+    assert counted(nominee=field[0]) == 80
+
+
+def test_during_a_burst_a_second_stranger_from_one_network_is_held_with_the_first(field):
+    rules(field[0], burst_floor=20)
+    script_votes(field[0], [f"{11 + n}.{n}.3.4" for n in range(30)], every=timedelta(seconds=1))
+    pair = script_votes(field[0], ["203.0.113.5", "203.0.113.6"])
+    assert pair == [Outcome.COUNTED, Outcome.HELD]
+    assert counted(nominee=field[0], network="203.0.113.0/24") == 0
+    assert counted(nominee=field[0]) == 30
+
+
 def test_a_headless_browser_that_clicks_at_once_is_held_as_too_fast(nominee):
     response = vote_like_a_browser(nominee, read_for=timedelta(milliseconds=300))
     assert 'data-outcome="held"' in response.text
@@ -228,22 +255,42 @@ def test_held_votes_leave_the_standings_until_restored(field):
 # The browser check's price
 
 
-def test_the_browser_check_is_cheap_for_a_quiet_address_and_costly_for_a_busy_one(field):
+def test_the_browser_check_is_cheap_for_a_quiet_address_and_costly_for_a_script(field):
     award, target = field[0].award, field[0]
     now = timezone.now()
     quiet = pow_difficulty(award=award, nominee=target, voter=voter_at("198.51.100.1"), now=now)
     assert quiet == award.pow_base_difficulty
-    script_votes(field[1], ["192.0.2.50"] * 30)
+    script_votes(target, ["192.0.2.50"] * 30)
     busy = pow_difficulty(award=award, nominee=target, voter=voter_at("192.0.2.50"), now=now)
     neighbour = pow_difficulty(award=award, nominee=target, voter=voter_at("192.0.2.51"), now=now)
     assert busy >= 20 * quiet
     assert busy <= award.pow_max_difficulty
     assert neighbour > quiet  # the same /24 is busy too
+    other = pow_difficulty(award=award, nominee=field[1], voter=voter_at("192.0.2.50"), now=now)
+    assert other == quiet  # thirty votes in half an hour: an office could do that
+
+
+def test_the_browser_check_stays_cheap_for_a_busy_office_voting_for_many_nominees(field):
+    award = field[0].award
+    now = timezone.now()
+    for i in range(40):
+        cast_vote(nominee=field[1 + i % 15], voter=voter_at(NAT), now=now)
+    price = pow_difficulty(award=award, nominee=field[0], voter=voter_at(NAT), now=now)
+    assert price < 2 * award.pow_base_difficulty
+
+
+def test_the_browser_check_costs_more_for_an_address_voting_very_fast(field):
+    award = field[0].award
+    now = timezone.now()
+    for i in range(150):
+        cast_vote(nominee=field[1 + i % 15], voter=voter_at(NAT), now=now)
+    price = pow_difficulty(award=award, nominee=field[0], voter=voter_at(NAT), now=now)
+    assert price > 4 * award.pow_base_difficulty
 
 
 def test_the_browser_check_costs_more_for_a_busy_ipv6_48(field):
     award, target = field[0].award, field[0]
-    script_votes(field[1], [f"2001:db8:99:{i:x}::1" for i in range(30)])
+    script_votes(target, [f"2001:db8:99:{i:x}::1" for i in range(30)])
     now = timezone.now()
     busy = pow_difficulty(
         award=award, nominee=target, voter=voter_at("2001:db8:99:ffff::1"), now=now
@@ -272,3 +319,21 @@ def test_the_page_issues_the_check_at_the_current_price(field):
     page = Client().get(field[0].get_absolute_url(), REMOTE_ADDR="198.51.100.3")
     assert "<altcha-widget" in page.text
     assert "SHA-256" in page.text
+
+
+# Votes in flight when a cluster is held
+
+
+def test_a_cluster_hold_looks_again_for_votes_that_committed_after_it(field, settings):
+    from voting import tasks
+    from voting.integrity import Reason, Trip
+    from voting.services import cluster_hold_later
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    sent = []
+    now = timezone.now()
+    trip = Trip(Reason.NEW_VOTERS_ADDRESS, "ip", NAT, now - timedelta(hours=1), now)
+    with mock.patch.object(tasks.cluster_hold_task, "apply_async", lambda **o: sent.append(o)):
+        cluster_hold_later(field[0].award_id, field[0].pk, trip)
+    assert [call.get("countdown") for call in sent] == [None, 10]
+    assert all(call["kwargs"]["value"] == NAT for call in sent)
