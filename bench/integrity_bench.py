@@ -151,8 +151,11 @@ def script_vote(url: str, slug: str, address: str, agent: str, solve: bool) -> t
         "csrfmiddlewaretoken": field('name="csrfmiddlewaretoken" value'),
         "token": field('name="token" value'),
     }
-    if solve:
-        fields["altcha"] = challenge_solve(json.loads(field("challenge")))
+    if solve:  # as the widget does: fetch the page's check, then work
+        status, challenge = fetch(url, field("challenge"), address, agent, jar)
+        if status != 200:
+            return status, f"check {status}", None, 0.0
+        fields["altcha"] = challenge_solve(json.loads(challenge))
     solving = time.monotonic() - opened
     time.sleep(max(0.0, 2.5 - solving))
     vote = (f"/{AWARD}/{slug}/vote/", urllib.parse.urlencode(fields), jar)

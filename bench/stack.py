@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,6 +49,8 @@ class Stack:
             "DJANGO_SETTINGS_MODULE": settings,
             "STATIC_ROOT": str(self.dir / "static"),
             "LAUREL_VAR_DIR": str(self.dir / "var"),
+            # Plain HTTP on loopback, as behind a TLS-terminating proxy on this machine.
+            "LAUREL_INSECURE_HTTP": "true",
         }
 
     def __enter__(self) -> "Stack":
@@ -124,9 +127,13 @@ class Stack:
             )
 
     def answers(self, path: str) -> bool:
+        """Whether the server answers at all: /healthz may say 503 (say, standings not yet
+        recomputed with no beat running), which still means it is up."""
         try:
-            with urllib.request.urlopen(self.url + path, timeout=2) as response:
-                return response.status == 200
+            with urllib.request.urlopen(self.url + path, timeout=2):
+                return True
+        except urllib.error.HTTPError as error:
+            return error.code < 500 or error.code == 503
         except OSError:
             return False
 
@@ -210,6 +217,23 @@ def busy_elsewhere(before: dict, after: dict, seconds: float) -> dict[str, float
             if pid != os.getpid():
                 busy[name] = round(busy.get(name, 0) + share, 2)
     return busy if sum(busy.values()) >= 0.25 else {}
+
+
+def cores_by_role(before: dict, after: dict, seconds: float, roots: dict[str, int]) -> dict:
+    """Cores each part of the stack used: the processes under each of `roots` (name -> pid, as
+    Stack.processes), and PostgreSQL and Redis by name."""
+    parents = {pid: ppid for pid, (ppid, _, _) in after.items()}
+    owner = {pid: role for role, pid in roots.items()}
+    cores: dict[str, float] = {}
+    for pid, (_, name, used) in after.items():
+        role = {"postgres": "postgres", "redis-server": "redis"}.get(name)
+        ancestor = pid
+        while role is None and ancestor > 1:
+            role, ancestor = owner.get(ancestor), parents.get(ancestor, 0)
+        if role is not None:
+            share = (used - before.get(pid, (0, "", 0.0))[2]) / seconds
+            cores[role] = round(cores.get(role, 0.0) + share, 3)
+    return cores
 
 
 def cpu_seconds() -> dict[int, tuple[int, str, float]]:

@@ -29,7 +29,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.stack import Stack, busy_elsewhere, cpu_seconds, save_results, wait_until_quiet
+from bench.stack import (
+    Stack,
+    busy_elsewhere,
+    cores_by_role,
+    cpu_seconds,
+    save_results,
+    wait_until_quiet,
+)
 
 AWARD = "sbia-2012"
 BARE_REF = "bench-bare"  # bench/urls.py marks the bare view's rows with it
@@ -64,7 +71,7 @@ function request()
   sent = sent + 1
   if sent > #requests then
     if sent == #requests + 1 then io.stderr:write("EXHAUSTED\\n"); wrk.thread:stop() end
-    return wrk.format("GET", "/healthz")
+    return wrk.format("GET", "/robots.txt")
   end
   return requests[sent]
 end
@@ -119,13 +126,17 @@ def generate(path: Path, first: int, count: int, threads: int) -> None:
         Path(f"{path}.{n}").write_text("\n".join(lines[n::threads]) + "\n")
 
 
+ROOTS: dict[str, int] = {}  # role -> pid of the stack's processes, for cores_by_role
+
+
 def run_wrk(url: str, script: Path, seconds: int, args, *script_args: str) -> dict:
     command = ["wrk", f"-t{WRK_THREADS}", f"-c{args.connections}", f"-d{seconds}s"]
     command += ["--timeout", "10s", "-s", str(script), url, "--", *script_args]
     wait_until_quiet()  # another test run on this machine would skew the figures
     cpu, began = cpu_seconds(), time.monotonic()
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120)
-    busy = busy_elsewhere(cpu, cpu_seconds(), time.monotonic() - began)
+    elapsed, after = time.monotonic() - began, cpu_seconds()
+    busy = busy_elsewhere(cpu, after, elapsed)
     found = re.search(r"^WRK (\{.*\})$", done.stdout, re.MULTILINE)
     if done.returncode or not found:
         sys.exit(f"wrk failed:\n{done.stdout}\n{done.stderr}")
@@ -134,6 +145,7 @@ def run_wrk(url: str, script: Path, seconds: int, args, *script_args: str) -> di
     result["ok_2xx"] = result["requests"] - result["non_2xx"]
     result["exhausted"] = "EXHAUSTED" in done.stderr
     result["busy_elsewhere"] = busy  # cores other processes used during the run
+    result["cores"] = cores_by_role(cpu, after, elapsed, ROOTS)
     return result
 
 
@@ -198,6 +210,7 @@ def main() -> int:
         time.sleep(1)
         updates_before = table_updates()
         stack.start(workers=3, threads=4)
+        ROOTS["web"] = stack.processes["gunicorn"].pid
         preflight(stack.url)
         (stack.dir / "bare.lua").write_text(BARE_LUA)
         (stack.dir / "vote.lua").write_text(VOTE_LUA)
@@ -230,6 +243,14 @@ def main() -> int:
 
     keys = ("rps", "p50_ms", "p99_ms")
     bare, vote = ({k: statistics.median(r[k] for r in runs[n][1:]) for k in keys} for n in runs)
+    # Capacity: counted votes a second per core each part of the stack used (README's arithmetic).
+    per_core = {
+        role: statistics.median(
+            run["rps"] / run["cores"][role] for run in runs["vote"][1:] if run["cores"].get(role)
+        )
+        for role in ("web", "postgres", "redis")
+        if all(run["cores"].get(role) for run in runs["vote"][1:])
+    }
     ratio = vote["rps"] / bare["rps"]
     answered = {name: sum(run["ok_2xx"] for run in runs[name]) for name in runs}
     answered["vote"] += 1  # the preflight
@@ -268,13 +289,14 @@ Database: {rows["vote"]} votes, {counts["ballots"]} ballots, {counts["voters"]} 
 {answered["vote"]} 2xx answers; {rows["bare"]} bare rows for {answered["bare"]}: \
 {"OK" if rows_ok else "MISMATCH"} (rows may exceed answers by the requests in flight at the end)
 Rows updated during the runs (pg_stat_user_tables): {sum(updated.values())}
+Votes a second per core used: {", ".join(f"{role} {n:.0f}" for role, n in per_core.items())}
 Proof of work at difficulty {DIFFICULTY}, to spare the generator: the server checks a solution \
 with one HMAC whatever the difficulty.""")
     for problem in problems:
         print(f"PROBLEM: {problem}", file=sys.stderr)
     counts |= {"answered_2xx": answered, "rows_ok": rows_ok, "rows_updated": updated}
     config = vars(args) | {"wrk_threads": WRK_THREADS, "pow_difficulty": DIFFICULTY}
-    median = {"bare": bare, "vote": vote, "ratio": ratio, "target": TARGET}
+    median = {"bare": bare, "vote": vote, "ratio": ratio, "target": TARGET, "per_core": per_core}
     save_results(
         "vote_bench",
         {

@@ -19,7 +19,7 @@ from django.conf import settings
 
 from awards.models import Award, Nominee
 
-from .limits import Hit, Kind, Op, limits_hit
+from .limits import Hit, Kind, Op, distinct_if, limits_hit
 from .voters import Voter
 
 HOUR = 3600
@@ -28,6 +28,9 @@ BASELINE_WINDOW = 86400
 # Caps for the wider networks, as multiples of the per-address cap: a /24 or an IPv6 /48 is a
 # whole site or a slice of a carrier, never one person.
 NETWORK_CAP_FACTOR = {"/24": 8, "/56": 4, "/48": 16}
+# A nominee is in a burst only while it draws more than this share of the award's new voters
+# (those no other signal holds) in the burst window, besides being far above its own pace.
+BURST_SHARE = 0.2
 # Failed token or proof-of-work checks from one address in an hour before its new voters' votes
 # are held: a browser that reloads a stale page fails once or twice, a script fails in bulk.
 FAILED_CHECKS_PER_HOUR = 10
@@ -55,7 +58,7 @@ REASON_LABELS = {
     Reason.NEW_VOTERS_NETWORK: "Many new voters from one network for one nominee",
     Reason.UNVERIFIED_ADDRESS: "New voters without the browser check from one address",
     Reason.TOO_FAST: "Voted faster than a person reads and clicks",
-    Reason.NOMINEE_BURST: "Repeats from one address or network during a burst far above the nominee's usual pace",
+    Reason.NOMINEE_BURST: "A burst far above the nominee's usual pace",
     Reason.UNVERIFIED_SHARE: "Far more votes without the browser check than usual",
     Reason.POW_INVALID: "The browser check's answer was wrong or reused",
     Reason.FAILED_CHECKS: "Many failed token or browser checks from this address",
@@ -154,8 +157,16 @@ def integrity_assess(
             )
             ops.append(Op(Kind.DISTINCT, f"nun:{scope}", HOUR, voter.key))
         ops += [cluster[0] for cluster in clusters]
+        # The burst counts only new voters no other signal holds: a script already held by
+        # address or network must not make its nominee's honest voters look like a burst.
+        # (A vote too fast or with a wrong check is held whatever: it is not counted here.)
+        gates = [(ops.index(cluster[0]), cluster[4]) for cluster in clusters]
+        gates.append((len(caps), FAILED_CHECKS_PER_HOUR - 1))  # the address's failed checks
+        clean = not pow_invalid and dwell >= timedelta(seconds=award.min_seconds_on_page)
+        burst = Kind.DISTINCT_IF if clean else Kind.DISTINCT_PEEK
         ops += [
-            Op(Kind.DISTINCT, f"nb:{scope}", BURST_WINDOW, voter.key),
+            Op(burst, f"nb:{scope}", BURST_WINDOW, distinct_if(voter.key, gates)),
+            Op(burst, f"nba:{award.pk}", BURST_WINDOW, distinct_if(voter.key, gates)),
             Op(Kind.BUCKETS, f"nc:{scope}", BASELINE_WINDOW, HOUR),
             Op(Kind.DISTINCT, f"nn:{scope}", HOUR, voter.key),
         ]
@@ -168,26 +179,23 @@ def integrity_assess(
         return Assessment(tuple(reasons))
     trips: list[Trip] = []
     hour_ago = now - timedelta(seconds=HOUR)
-    burst, day = counts[f"nb:{scope}"], counts[f"nc:{scope}"]
-    usual = day * BURST_WINDOW / BASELINE_WINDOW
-    allowed = max(award.burst_floor, award.burst_factor * usual)
-    # A burst alone is no proof: a nominee who goes viral gets one from honest strangers. What
-    # a viral crowd lacks is repeats, so while a nominee is under pressure a second new voter
-    # from one address or network for it is held, with the first (the cluster's trip).
-    pressure = burst > allowed
-    if pressure and burst - 1 <= allowed:
-        since = now - timedelta(seconds=BURST_WINDOW)
-        trips.append(Trip(Reason.NOMINEE_BURST, "nominee", str(nominee.pk), since, now))
     for op, reason, dimension, value, threshold in clusters:
         count = counts[op.key]
         if count > threshold:
             reasons.append(reason)
             if count == threshold + 1 and dimension:
                 trips.append(Trip(reason, dimension, value, hour_ago, now))
-        elif pressure and reason is not Reason.UNVERIFIED_ADDRESS and count > 1:
-            reasons.append(Reason.NOMINEE_BURST)
-            if count == 2 and dimension:
-                trips.append(Trip(Reason.NOMINEE_BURST, dimension, value, hour_ago, now))
+    burst, award_burst = counts[f"nb:{scope}"], counts[f"nba:{award.pk}"]
+    day = counts[f"nc:{scope}"]
+    usual = day * BURST_WINDOW / BASELINE_WINDOW
+    # Far above the nominee's own pace, and a large share of the whole award's new voters: a
+    # young award has no pace yet, and its most popular nominee draws a steady share.
+    allowed = max(award.burst_floor, award.burst_factor * usual, BURST_SHARE * award_burst)
+    if burst > allowed:
+        reasons.append(Reason.NOMINEE_BURST)
+        if burst - 1 <= allowed:
+            since = now - timedelta(seconds=BURST_WINDOW)
+            trips.append(Trip(Reason.NOMINEE_BURST, "nominee", str(nominee.pk), since, now))
     if counts[f"fail:{voter.ip}"] >= FAILED_CHECKS_PER_HOUR:
         reasons.append(Reason.FAILED_CHECKS)
     if dwell < timedelta(seconds=award.min_seconds_on_page):

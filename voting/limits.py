@@ -32,6 +32,9 @@ class Kind(enum.StrEnum):
     SEEN = "seen"  # how many events of a CAP/LOG key fell in the last `value` seconds (read-only)
     DISTINCT = "distinct"  # distinct members (`value`) seen in the window
     DISTINCT_PEEK = "distinct_peek"  # the same, read-only
+    # DISTINCT, but the member is added only while the counts of earlier ops in the same call
+    # stay within limits: `value` is "member|i:most,j:most" (op indices, from 0).
+    DISTINCT_IF = "distinct_if"
     BUCKETS = "buckets"  # a long window counted in buckets of `value` seconds
     BUCKETS_PEEK = "buckets_peek"
 
@@ -100,6 +103,18 @@ for _, op in ipairs(ops) do
     redis.call('ZREMRANGEBYSCORE', key, '-inf', now - ms)
     redis.call('ZADD', key, now, member)
     redis.call('PEXPIRE', key, ms)
+    out[#out + 1] = redis.call('ZCARD', key)
+  elseif kind == 'distinct_if' then
+    local member, gates = string.match(value, '^([^|]*)|?(.*)$')
+    local pass = true
+    for i, most in string.gmatch(gates, '(%d+):(%d+)') do
+      if out[tonumber(i) + 1] > tonumber(most) then pass = false end
+    end
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', now - ms)
+    if pass then
+      redis.call('ZADD', key, now, member)
+      redis.call('PEXPIRE', key, ms)
+    end
     out[#out + 1] = redis.call('ZCARD', key)
   elseif kind == 'seen' then
     out[#out + 1] = redis.call('ZCOUNT', key, '(' .. (now - tonumber(value) * 1000), '+inf')
@@ -173,7 +188,10 @@ class LocalStore:
                     if len(events) >= cap:
                         retry = op.seconds - (now - events[0])
                         return Hit(op, max(1, math.ceil(retry)))
-            return Hit(None, 0, [self._apply(op, now) for op in ops])
+            counts: list[int] = []
+            for op in ops:
+                counts.append(self._apply(op, now, counts))
+            return Hit(None, 0, counts)
 
     def clear(self) -> None:
         with self._lock:
@@ -186,7 +204,7 @@ class LocalStore:
         del events[:drop]
         return events
 
-    def _apply(self, op: Op, now: float) -> int:
+    def _apply(self, op: Op, now: float, earlier: list[int]) -> int:
         self._expires[op.key] = max(self._expires.get(op.key, 0), now + op.seconds)
         match op.kind:
             case Kind.CAP | Kind.LOG:
@@ -196,13 +214,17 @@ class LocalStore:
             case Kind.SEEN:
                 since = now - int(op.value)
                 return sum(1 for moment in self._events.get(op.key, ()) if moment > since)
-            case Kind.DISTINCT | Kind.DISTINCT_PEEK:
+            case Kind.DISTINCT | Kind.DISTINCT_PEEK | Kind.DISTINCT_IF:
                 members = self._members[op.key]
                 since = now - op.seconds
                 for member in [m for m, moment in members.items() if moment <= since]:
                     del members[member]
                 if op.kind is Kind.DISTINCT:
                     members[str(op.value)] = now
+                elif op.kind is Kind.DISTINCT_IF:
+                    member, _, gates = str(op.value).partition("|")
+                    if all(earlier[int(i)] <= int(most) for i, most in _gates(gates)):
+                        members[member] = now
                 return len(members)
             case _:
                 width = int(op.value)
@@ -224,6 +246,15 @@ class LocalStore:
             self._events.pop(key, None)
             self._members.pop(key, None)
             self._buckets.pop(key, None)
+
+
+def _gates(gates: str) -> list[tuple[str, str]]:
+    return [tuple(gate.split(":")) for gate in gates.split(",") if gate]
+
+
+def distinct_if(member: str, gates: list[tuple[int, int]]) -> str:
+    """The value of a DISTINCT_IF op: add `member` while op i's count is at most `most`."""
+    return member + "|" + ",".join(f"{i}:{most}" for i, most in gates)
 
 
 local_store = LocalStore()

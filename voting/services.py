@@ -8,7 +8,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Q, Value
+from django.db.models import F, Value
 from django.db.models.functions import Concat, Trim
 from django.utils import timezone
 
@@ -172,7 +172,6 @@ def vote_cast(
     if vote_id is None:
         waiting = ballot_next_vote_at(award=award, voter_key=voter.key, scope=scope)
         return VoteResult(Outcome.ALREADY_VOTED, next_vote_at=waiting)
-    # A burst's trip comes with a vote that may itself count: it still holds the repeats before.
     for trip in assessment.trips:
         transaction.on_commit(partial(cluster_hold_later, award.pk, nominee.pk, trip), robust=True)
     if status == Vote.Status.COUNTED:
@@ -319,20 +318,6 @@ def cluster_hold(
     )
     if dimension in ("ip", "network"):
         votes = votes.filter(**{dimension: value})
-    if dimension == "nominee":
-        # A burst alone is no proof: strangers sharing a viral link each come from their own
-        # address. Its scripted part is the repeats, held with the votes before them.
-        arrivals = Vote.objects.filter(
-            award_id=award_id,
-            nominee_id=nominee_id,
-            new_voter=True,
-            created_at__gte=since,
-            created_at__lte=until,
-        )
-        votes = votes.filter(
-            Q(ip__in=_repeats(arrivals, "ip"))
-            | Q(network__in=_repeats(arrivals.exclude(network=""), "network"))
-        )
     if reason == Reason.UNVERIFIED_ADDRESS:
         votes = votes.filter(verified=False)
     changed = votes_set_status(
@@ -356,11 +341,6 @@ def cluster_hold(
             },
         )
     return changed
-
-
-def _repeats(votes, field: str):
-    """The addresses (or networks) among `votes` that brought more than one vote."""
-    return votes.values(field).annotate(n=Count("pk")).filter(n__gt=1).values(field)
 
 
 def cluster_hold_later(award_id: int, nominee_id: int, trip: Trip) -> None:

@@ -5,6 +5,8 @@ Thresholds are the award's defaults unless a test says otherwise; held votes are
 quarantined with their reasons, and leave the standings.
 """
 
+import html
+import re
 from datetime import timedelta
 from unittest import mock
 
@@ -29,10 +31,12 @@ def cluster_holds_run_at_once():
     embedded mode, so that a test sees them without a worker."""
     from awards.celery import app
 
+    # Celery reads Django's settings under the CELERY_ namespace, whose name wins.
     eager = app.conf.task_always_eager
-    app.conf.task_always_eager = True
+    app.conf.CELERY_TASK_ALWAYS_EAGER = True
+    assert app.conf.task_always_eager
     yield
-    app.conf.task_always_eager = eager
+    app.conf.CELERY_TASK_ALWAYS_EAGER = eager
 
 
 @pytest.fixture
@@ -185,21 +189,27 @@ def test_rented_proxies_voting_twice_each_are_held_from_their_first_vote(field):
     assert Vote.objects.filter(status="quarantined").count() == 80
 
 
-def test_a_viral_nominee_counts_every_stranger_however_fast_they_come(field):
+def test_a_popular_nominee_drawing_its_steady_share_of_a_busy_award_is_no_burst(field):
     rules(field[0], burst_floor=20)
-    strangers = [f"{11 + n % 200}.{n}.3.4" for n in range(80)]
-    outcomes = script_votes(field[0], strangers, every=timedelta(seconds=1))
+    start = timezone.now()
+    outcomes = []
+    for i in range(200):  # one vote in seven for the favourite, the rest spread over 15
+        nominee = field[0] if i % 7 == 0 else field[1 + i % 15]
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            result = cast_vote(
+                nominee=nominee, voter=voter_at(f"{11 + i % 200}.{i}.3.4"), now=start
+            )
+        outcomes.append(result.outcome)
     assert set(outcomes) == {Outcome.COUNTED}
-    assert counted(nominee=field[0]) == 80
+    assert counted(nominee=field[0]) == 29  # past the floor of 20, at 14% of the award
 
 
-def test_during_a_burst_a_second_stranger_from_one_network_is_held_with_the_first(field):
+def test_a_script_held_by_its_address_makes_no_burst_of_its_nominees_honest_voters(field):
     rules(field[0], burst_floor=20)
-    script_votes(field[0], [f"{11 + n}.{n}.3.4" for n in range(30)], every=timedelta(seconds=1))
-    pair = script_votes(field[0], ["203.0.113.5", "203.0.113.6"])
-    assert pair == [Outcome.COUNTED, Outcome.HELD]
-    assert counted(nominee=field[0], network="203.0.113.0/24") == 0
-    assert counted(nominee=field[0]) == 30
+    script_votes(field[0], ["192.0.2.66"] * 60)
+    strangers = script_votes(field[0], [f"{11 + n}.{n}.3.4" for n in range(6)])
+    assert strangers == [Outcome.COUNTED] * 6
+    assert counted(nominee=field[0]) == 6
 
 
 def test_a_headless_browser_that_clicks_at_once_is_held_as_too_fast(nominee):
@@ -314,11 +324,18 @@ def test_the_browser_check_costs_more_for_a_nominee_under_sudden_pressure(field)
     )
 
 
-def test_the_page_issues_the_check_at_the_current_price(field):
+def test_the_widget_fetches_its_check_for_the_pages_token_without_caching(field):
     rules(field[0], pow_base_difficulty=5000)
-    page = Client().get(field[0].get_absolute_url(), REMOTE_ADDR="198.51.100.3")
-    assert "<altcha-widget" in page.text
-    assert "SHA-256" in page.text
+    browser = Client()
+    page = browser.get(field[0].get_absolute_url(), REMOTE_ADDR="198.51.100.3")
+    url = html.unescape(re.search(r'<altcha-widget challenge="([^"]+)"', page.text)[1])
+    answer = browser.get(url, REMOTE_ADDR="198.51.100.3")
+    assert answer.status_code == 200
+    assert answer.json()["parameters"]["algorithm"] == "SHA-256"
+    assert "no-store" in answer["Cache-Control"]
+    stranger = Client().get(url, REMOTE_ADDR="198.51.100.3")  # another cookie: not its token
+    assert stranger.status_code == 400
+    assert Client().get(url.split("?")[0] + "?token=forged").status_code == 400
 
 
 # Votes in flight when a cluster is held
