@@ -1,0 +1,133 @@
+"""The nominee list's Import page: upload, preview every row's changes, confirm (see imports.py)."""
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from import_export.admin import ImportMixin
+from import_export.forms import ConfirmImportForm, ImportForm
+from import_export.tmp_storages import TempFolderStorage
+
+from .imports import IMPORT_FORMATS, ImportFileError, NomineeResource, PhotoArchive, import_problems
+from .models import Award
+from .roles import ORGANIZER, awards_for
+
+
+class NomineeImportForm(ImportForm):
+    award = forms.ModelChoiceField(queryset=Award.objects.none(), help_text="The award to fill.")
+    photos = forms.FileField(
+        required=False,
+        label="Photos (zip)",
+        help_text="Optional: a zip of the images the “photo” column names by file name.",
+    )
+    field_order = ["award", "import_file", "format", "photos"]
+
+    def __init__(self, *args, awards=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["award"].queryset = awards
+        self.fields["import_file"].help_text = "CSV (UTF-8) or Excel XLSX, one nominee a row."
+
+    def clean_photos(self):
+        upload = self.cleaned_data.get("photos")
+        if upload is None:
+            return None
+        data = b"".join(upload.chunks())
+        try:
+            PhotoArchive(data)
+        except ImportFileError as error:
+            raise forms.ValidationError(str(error), code="not_a_zip") from error
+        return data
+
+
+class NomineeConfirmImportForm(ConfirmImportForm):
+    award = forms.ModelChoiceField(queryset=Award.objects.none(), widget=forms.HiddenInput)
+    photos_file_name = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, awards=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["award"].queryset = awards
+
+    def clean_photos_file_name(self):
+        # Only a name this site wrote to its temporary folder, never a path.
+        name = self.cleaned_data["photos_file_name"]
+        return name.rsplit("/", 1)[-1] if name else ""
+
+
+class NomineeImport(ImportMixin):
+    """Put before the nominee admin's other bases."""
+
+    resource_classes = [NomineeResource]
+    import_form_class = NomineeImportForm
+    confirm_form_class = NomineeConfirmImportForm
+    import_error_display = ("message",)
+    tmp_storage_class = TempFolderStorage
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        if isinstance(e, ImportFileError):
+            form.add_error("import_file", str(e))
+        else:
+            form.add_error("import_file", "The file cannot be read in the chosen format.")
+
+    def get_import_formats(self):
+        return IMPORT_FORMATS
+
+    def has_import_permission(self, request):
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def get_import_form_kwargs(self, request):
+        return super().get_import_form_kwargs(request) | {"awards": self._awards(request)}
+
+    def get_confirm_form_kwargs(self, request, import_form=None):
+        return super().get_confirm_form_kwargs(request, import_form) | {
+            "awards": self._awards(request)
+        }
+
+    def _awards(self, request):
+        return awards_for(request.user, role=ORGANIZER).order_by("name")
+
+    def get_confirm_form_initial(self, request, import_form):
+        initial = super().get_confirm_form_initial(request, import_form)
+        if import_form is not None:
+            initial["award"] = import_form.cleaned_data["award"].pk
+            initial["photos_file_name"] = getattr(import_form, "photos_file_name", "")
+        return initial
+
+    def get_import_resource_kwargs(self, request, form=None, **kwargs):
+        if form is None or not form.is_bound or not form.is_valid():
+            return {}
+        if isinstance(form, NomineeImportForm):
+            data = form.cleaned_data["photos"]
+            if data is not None:
+                # Kept for the confirm step, like the file itself.
+                storage = TempFolderStorage(read_mode="rb")
+                storage.save(data)
+                form.photos_file_name = storage.name.rsplit("/", 1)[-1]
+        else:
+            name = form.cleaned_data["photos_file_name"]
+            data = TempFolderStorage(name=name, read_mode="rb").read() if name else None
+        photos = PhotoArchive(data) if data is not None else None
+        award = form.cleaned_data["award"]
+        if isinstance(form, NomineeImportForm):
+            messages.info(request, f"Into {award}: nothing is saved until you confirm.")
+        return {"award": award, "photos": photos}
+
+    def get_import_data_kwargs(self, **kwargs):
+        # Any bad row rolls the whole file back, at the confirm step too.
+        return super().get_import_data_kwargs(**kwargs) | {"rollback_on_validation_errors": True}
+
+    def process_dataset(self, dataset, form, request, **kwargs):
+        result = super().process_dataset(dataset, form, request, **kwargs)
+        if name := form.cleaned_data.get("photos_file_name"):
+            TempFolderStorage(name=name).remove()
+        return result
+
+    def process_result(self, result, request):
+        problems = import_problems(result)
+        if not problems:
+            return super().process_result(result, request)
+        # The rows changed between preview and confirm: nothing was saved, say why.
+        for problem in problems[:20]:
+            messages.error(request, problem)
+        messages.error(request, "Nothing was imported. Fix the file and import it again.")
+        url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_import")
+        return HttpResponseRedirect(url)

@@ -1,0 +1,80 @@
+import zoneinfo
+from datetime import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from .models import Award
+
+# Moments an organizer enters as clock times in the award's own zone.
+ZONED_FIELDS = ["voting_opens", "voting_closes", "results_published_at"]
+DEFAULT_ZONE = Award._meta.get_field("time_zone").default
+
+
+def known_zone(name: str | None) -> zoneinfo.ZoneInfo | None:
+    if name and name in zoneinfo.available_timezones():
+        return zoneinfo.ZoneInfo(name)
+    return None
+
+
+def zoned(award: Award, moment: datetime | None) -> str:
+    """A moment as the award's organizers read it: its clock time and zone."""
+    if moment is None:
+        return "-"
+    return f"{date_format(award.local(moment), 'DATETIME_FORMAT')} ({award.time_zone})"
+
+
+class AwardForm(forms.ModelForm):
+    """The award admin's form: its times are read and shown in the award's zone, whatever the
+    organizer's own. The zone the form submits decides, so a new award's zone applies at once."""
+
+    class Meta:
+        model = Award
+        # The admin passes its own fieldsets; these are the fields this form is about.
+        fields = ["name", "slug", "time_zone", *ZONED_FIELDS]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone = self.zone_of_form()
+        for name in ZONED_FIELDS:
+            field = self.fields.get(name)
+            if field is None:
+                continue
+            field.help_text = " ".join(
+                filter(None, [field.help_text, f"In the award's time zone ({self.zone.key})."])
+            )
+            value = self.initial.get(name)
+            if not self.is_bound and value is not None and timezone.is_aware(value):
+                # Naive values are shown as they are: the clock time in the award's zone.
+                self.initial[name] = timezone.make_naive(value, self.zone)
+
+    def zone_of_form(self) -> zoneinfo.ZoneInfo:
+        submitted = self.data.get(self.add_prefix("time_zone")) if self.is_bound else None
+        return (
+            known_zone(submitted)
+            or known_zone(self.instance.time_zone)
+            or zoneinfo.ZoneInfo(DEFAULT_ZONE)
+        )
+
+    def full_clean(self) -> None:
+        # Django reads entered times in the current zone: make that the award's while parsing.
+        with timezone.override(self.zone):
+            super().full_clean()
+
+    def clean(self):
+        cleaned = super().clean()
+        opens, closes = cleaned.get("voting_opens"), cleaned.get("voting_closes")
+        if opens and closes and closes <= opens:
+            self.add_error(
+                "voting_closes",
+                forms.ValidationError(
+                    "Voting must close after it opens (%(opens)s, %(zone)s).",
+                    code="closes_before_opens",
+                    params={
+                        "opens": timezone.localtime(opens, self.zone).strftime("%Y-%m-%d %H:%M"),
+                        "zone": self.zone.key,
+                    },
+                ),
+            )
+        return cleaned

@@ -1,0 +1,90 @@
+"""Admin logins are throttled by django-axes, per username and client address."""
+
+from datetime import timedelta
+
+import pytest
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+OFFICE = "198.51.100.20"
+
+
+@pytest.fixture
+def olga(django_user_model):
+    return django_user_model.objects.create_user("olga", password="right-password", is_staff=True)
+
+
+def log_in(client, username, password, ip=OFFICE, **headers):
+    return client.post(
+        reverse("admin:login"),
+        {"username": username, "password": password, "next": reverse("admin:index")},
+        REMOTE_ADDR=ip,
+        **headers,
+    )
+
+
+def fail_until_locked(client, username="olga", ip=OFFICE, **headers):
+    responses = [
+        log_in(client, username, "wrong", ip=ip, **headers)
+        for _ in range(settings.AXES_FAILURE_LIMIT)
+    ]
+    assert [r.status_code for r in responses[:-1]] == [200] * (settings.AXES_FAILURE_LIMIT - 1)
+    return responses[-1]
+
+
+def test_it_locks_out_after_the_failure_limit_even_with_the_right_password(client, olga):
+    locked = fail_until_locked(client)
+    assert locked.status_code == 429
+    assert "Too many failed logins" in locked.text
+    assert "olga" in locked.text
+    assert "Try again in 15 minutes" in locked.text
+
+    response = log_in(client, "olga", "right-password")
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+    assert client.get(reverse("admin:index")).status_code == 302  # still the login form
+
+
+def test_another_user_on_the_same_address_is_unaffected(client, olga, django_user_model):
+    django_user_model.objects.create_user("max", password="max-password", is_staff=True)
+    fail_until_locked(client)
+    response = log_in(client, "max", "max-password")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:index")
+
+
+def test_the_same_user_from_another_address_is_unaffected(client, olga):
+    fail_until_locked(client)
+    assert log_in(client, "olga", "right-password", ip="203.0.113.99").status_code == 302
+
+
+def test_behind_the_proxy_each_client_address_counts_on_its_own(client, olga):
+    # The proxy on this machine (loopback, trusted) passes the client's address along.
+    locked = fail_until_locked(client, ip="127.0.0.1", HTTP_X_FORWARDED_FOR="192.0.2.50")
+    assert locked.status_code == 429
+    assert AccessAttempt.objects.get().ip_address == "192.0.2.50"
+    other = log_in(
+        client, "olga", "right-password", ip="127.0.0.1", HTTP_X_FORWARDED_FOR="192.0.2.51"
+    )
+    assert other.status_code == 302
+
+
+def test_the_lockout_ends_after_the_cool_off(client, olga):
+    fail_until_locked(client)
+    cool_off = timedelta(hours=settings.AXES_COOLOFF_TIME)
+    attempt = AccessAttempt.objects.get()
+    AccessAttempt.objects.update(
+        attempt_time=attempt.attempt_time - cool_off - timedelta(seconds=1)
+    )
+    assert log_in(client, "olga", "right-password").status_code == 302
+
+
+def test_a_successful_login_forgets_earlier_failures(client, olga):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        log_in(client, "olga", "wrong")
+    assert log_in(client, "olga", "right-password").status_code == 302
+    client.logout()
+    assert log_in(client, "olga", "wrong").status_code == 200  # one failure, not the limit

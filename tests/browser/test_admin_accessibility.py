@@ -1,0 +1,180 @@
+"""axe-core, in real Chromium, on every admin page Laurel adds or customises: no serious or
+critical violation. axe-core comes with axe-playwright-python (no CDN)."""
+
+from datetime import timedelta
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.ballots import cast_vote
+from tests.factories import AwardFactory, CategoryFactory, NomineeFactory
+from voting.models import AuditEntry, Vote
+from voting.standings import standings_recompute
+from voting.voters import Voter
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+SERIOUS = {"serious", "critical"}
+SCREENS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture
+def catalogue(nominee, experts):
+    for _index in range(3):
+        NomineeFactory(category=CategoryFactory(award=nominee.award))
+    for index in range(4):
+        voter = Voter(f"{index:032d}", "203.0.113.9", "Mozilla/5.0 (X11) Script")
+        cast_vote(nominee=nominee, voter=voter, now=timezone.now())
+    Vote.objects.update(new_voter=True)
+    standings_recompute(award_id=nominee.award_id)
+    AuditEntry.objects.create(award=nominee.award, action="auto_quarantine", count=2)
+    return nominee
+
+
+@pytest.fixture
+def closed(db):
+    """An award whose voting has closed, with votes: its results wait to be published."""
+    now = timezone.now()
+    award = AwardFactory(
+        name="Closed Awards",
+        voting_opens=now - timedelta(days=9),
+        voting_closes=now - timedelta(days=1),
+    )
+    nominees = [NomineeFactory(category=CategoryFactory(award=award)) for _ in range(3)]
+    for index, nominee in enumerate(nominees):
+        voter = Voter(f"c{index:031d}", f"198.51.100.{index + 1}", "Mozilla/5.0")
+        cast_vote(nominee=nominee, voter=voter, now=now - timedelta(days=2))
+    standings_recompute(award_id=award.pk)
+    return award
+
+
+@pytest.fixture(params=list(SCREENS))
+def desk(request, browser, settings, live_server, organizer):
+    """A browser signed in as the organizer (a superuser), on a desktop and a phone screen."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    client = Client()
+    client.force_login(organizer)
+    context = browser.new_context(viewport=SCREENS[request.param], locale="en-US")
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    yield context
+    context.close()
+
+
+def serious_violations(page) -> list[str]:
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        + "; ".join(" ".join(node["target"]) for node in v["nodes"][:5])
+        for v in results.response["violations"]
+        if v["impact"] in SERIOUS
+    ]
+
+
+def scan(page, url: str) -> list[str]:
+    response = page.goto(url)
+    assert response.status < 400, (url, response.status)
+    return [f"{url}: {found}" for found in serious_violations(page)]
+
+
+def laurel_admin_pages(nominee) -> list[str]:
+    vote = Vote.objects.first()
+    return [
+        reverse("admin:index"),
+        reverse("admin:awards_award_changelist"),
+        reverse("admin:awards_award_add"),
+        reverse("admin:awards_award_change", args=[nominee.award_id]),
+        reverse("admin:awards_category_changelist"),
+        reverse("admin:awards_category_change", args=[nominee.category_id]),
+        reverse("admin:awards_nominee_changelist"),
+        reverse("admin:awards_nominee_add"),
+        reverse("admin:awards_nominee_change", args=[nominee.pk]),
+        reverse("admin:voting_vote_changelist"),
+        reverse("admin:voting_vote_change", args=[vote.pk]),
+        reverse("admin:voting_standing_changelist"),
+        reverse("admin:voting_auditentry_changelist"),
+        reverse("integrity-review", args=[nominee.award_id]),
+        reverse("admin:awards_nominee_import"),
+        reverse("award-dashboard", args=[nominee.award_id]),
+        reverse("results-review", args=[nominee.award_id]),
+    ]
+
+
+def test_laurels_admin_pages_have_no_serious_accessibility_violations(
+    desk, live_server, catalogue, closed
+):
+    page = desk.new_page()
+    found = []
+    results = [
+        reverse("results-review", args=[closed.pk]),
+        reverse("results-preview", args=[closed.pk]),
+    ]
+    for path in laurel_admin_pages(catalogue) + results:
+        found += scan(page, live_server.url + path)
+    assert not found, "\n".join(found)
+
+
+def test_the_action_confirmation_page_has_no_serious_violations(desk, live_server, catalogue):
+    page = desk.new_page()
+    page.goto(live_server.url + reverse("admin:voting_vote_changelist"))
+    page.locator(f"input[name='{ACTION_CHECKBOX_NAME}']").first.check()
+    page.select_option("select[name='action']", "void")
+    page.get_by_role("button", name="Run").click()
+    page.wait_for_load_state()
+    assert "Void these votes?" in page.content()
+    assert serious_violations(page) == []
+
+
+def test_the_login_and_lockout_pages_have_no_serious_violations(browser, live_server, organizer):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
+    page = context.new_page()
+    found = scan(page, live_server.url + reverse("admin:login"))
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        page.fill("input[name='username']", "organizer")
+        page.fill("input[name='password']", "wrong")
+        page.locator("input[type='submit'], button[type='submit']").first.click()
+        page.wait_for_load_state()
+    assert "Too many failed logins" in page.content()
+    found += [f"lockout: {v}" for v in serious_violations(page)]
+    context.close()
+    assert not found, "\n".join(found)
+
+
+def test_the_import_preview_and_cluster_confirmation_have_no_serious_violations(
+    desk, live_server, catalogue, tmp_path
+):
+    upload = tmp_path / "nominees.csv"
+    upload.write_text(f"name,category\nAda Byron,{catalogue.category.name}\n")
+    page = desk.new_page()
+    page.goto(live_server.url + reverse("admin:awards_nominee_import"))
+    page.get_by_label("Award").select_option(label=catalogue.award.name)
+    page.get_by_label("File to import").set_input_files(str(upload))
+    page.get_by_label("Format").select_option(label="csv")
+    page.get_by_role("button", name="Submit").click()
+    page.wait_for_load_state()
+    assert "Ada Byron" in page.content()
+    found = [f"import preview: {v}" for v in serious_violations(page)]
+
+    page.goto(live_server.url + reverse("integrity-review", args=[catalogue.award_id]))
+    act = page.locator("details.laurel-act").first
+    act.locator("summary").click()
+    act.locator("input[name='reason']").fill("Four new voters from one address")
+    act.get_by_role("button", name="Review the change").click()
+    page.wait_for_load_state()
+    assert "Confirm the change" in page.content()
+    found += [f"cluster confirmation: {v}" for v in serious_violations(page)]
+    assert not found, "\n".join(found)
