@@ -17,9 +17,10 @@ $(STAMP): pyproject.toml scripts/find-python
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# `make run` reads .env when there is one (see .env.example); tests never do.
+run: export LAUREL_ENV_FILE ?= $(wildcard .env)
 run: $(STAMP)
 	$(PY) manage.py migrate --no-input
-	$(PY) manage.py createcachetable
 	$(PY) manage.py seed_demo
 	@if [ "$${LAUREL_MODE:-}" = real ]; then $(PY) manage.py collectstatic --no-input -v0; fi
 	$(PY) manage.py runserver $(HOST):$(PORT)

@@ -1,31 +1,79 @@
 from django.contrib import admin
+from django.db import transaction
+from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
+from voting.models import AuditEntry
 from voting.stats import stats_links_revoke, stats_path
 
-from .models import Award, Category, Nominee
+from .admin_actions import action_confirmation, audit_catalogue, confirmed_reason
+from .admin_import import NomineeImport
+from .forms import AwardForm, known_zone, zoned
+from .lookups import catalogue_changed
+from .models import Award, AwardStaff, Category, Nominee
+from .roles import MODERATOR, ORGANIZER, AwardScopedAdmin, OwnAwardsFilter, awards_for
+
+
+class LabelledInlineFormSet(BaseInlineFormSet):
+    """A table's inputs have a column heading but no label: each gets its own name, row
+    included, so that a screen reader says which cell it is in."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        row = f" (row {index + 1})" if index is not None else ""
+        for name, field in form.fields.items():
+            field.widget.attrs.setdefault("aria-label", f"{field.label or name}{row}")
 
 
 class CategoryInline(admin.TabularInline):
     model = Category
+    formset = LabelledInlineFormSet
     extra = 0
     prepopulated_fields = {"slug": ("name",)}
     fields = ["name", "slug", "display_order", "description"]
 
 
+class AwardStaffInline(admin.TabularInline):
+    """Who works on the award, and as what; only superusers hand out roles."""
+
+    model = AwardStaff
+    formset = LabelledInlineFormSet
+    extra = 0
+    verbose_name_plural = "staff (organizers and moderators)"
+
+
+class CatalogueDeletion:
+    """Deleting nominees or categories (only those without votes: votes protect them) leaves an
+    audit entry per award."""
+
+    def delete_model(self, request, obj):
+        audit_catalogue(request=request, objects=[obj], action=AuditEntry.Action.DELETE)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        audit_catalogue(request=request, objects=list(queryset), action=AuditEntry.Action.DELETE)
+        super().delete_queryset(request, queryset)
+
+
 @admin.register(Award)
-class AwardAdmin(admin.ModelAdmin):
+class AwardAdmin(AwardScopedAdmin, admin.ModelAdmin):
+    award_field = "pk"
+    # Moderators open the award for its integrity review link; only organizers change it.
+    view_role = MODERATOR
+    form = AwardForm
     list_display = [
         "name",
         "slug",
-        "voting_opens",
-        "voting_closes",
+        "opens",
+        "closes",
         "time_zone",
         "integrity_review",
     ]
     search_fields = ["name", "slug"]
-    readonly_fields = ["integrity_review"]
+    # Results are published, with their frozen copy, on the results page (voting.results).
+    readonly_fields = ["integrity_review", "results_published_at", "export_links"]
     prepopulated_fields = {"slug": ("name",)}
     inlines = [CategoryInline]
     fieldsets = [
@@ -55,24 +103,91 @@ class AwardAdmin(admin.ModelAdmin):
             },
         ),
         (
-            "Standings",
-            {"fields": ["standings_visibility", "blackout_hours", "results_published_at"]},
+            "Standings and results",
+            {
+                "fields": [
+                    "standings_visibility",
+                    "blackout_hours",
+                    "finalists_per_category",
+                    "results_published_at",
+                ]
+            },
         ),
+        (
+            "Official rules and privacy",
+            {
+                "description": "Shown on the award's public rules page, beside the voting rule "
+                "and dates above. Plain text; a blank line starts a new paragraph.",
+                "fields": ["rules_eligibility", "rules_ties", "rules_fraud", "retention_days"],
+            },
+        ),
+        ("Exports", {"fields": ["export_links", "voter_data_in_exports"]}),
     ]
 
-    @admin.display(description="integrity review")
-    def integrity_review(self, award: Award) -> str:
-        # The page lives on the voting side (voting.admin_views); a URL name keeps it that way.
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The whole page in the award's zone: its fields, read-only times and "Now" shortcuts.
+        award = self.get_object(request, object_id) if object_id else None
+        zone = known_zone(request.POST.get("time_zone")) or (award.zone if award else None)
+        with timezone.override(zone or timezone.get_current_timezone()):
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            if hasattr(response, "render"):
+                response.render()
+        return response
+
+    @admin.display(description="voting opens", ordering="voting_opens")
+    def opens(self, award: Award) -> str:
+        return zoned(award, award.voting_opens)
+
+    @admin.display(description="voting closes", ordering="voting_closes")
+    def closes(self, award: Award) -> str:
+        return zoned(award, award.voting_closes)
+
+    @admin.display(description="download")
+    def export_links(self, award: Award) -> str:
         if award.pk is None:
             return "Available once the award is saved."
-        url = reverse("integrity-review", args=[award.pk])
-        return format_html('<a href="{}">Integrity review</a>', url)
+        return format_html(
+            '<a href="{}">Results (CSV)</a> · <a href="{}">Audit of every vote (CSV)</a>',
+            reverse("export-results", args=[award.pk]),
+            reverse("export-votes", args=[award.pk]),
+        )
+
+    @admin.display(description="organizer pages")
+    def integrity_review(self, award: Award) -> str:
+        # The pages live on the voting side (voting.admin_*); URL names keep it that way.
+        if award.pk is None:
+            return "Available once the award is saved."
+        return format_html(
+            '<a href="{}">Dashboard</a> · <a href="{}">Results</a> · '
+            '<a href="{}">Integrity review</a>',
+            reverse("award-dashboard", args=[award.pk]),
+            reverse("results-review", args=[award.pk]),
+            reverse("integrity-review", args=[award.pk]),
+        )
+
+    def get_inlines(self, request, obj):
+        if request.user.is_superuser:
+            return [*self.inlines, AwardStaffInline]
+        return self.inlines
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change and not request.user.is_superuser:
+            # Whoever creates an award organizes it; otherwise it would vanish from their list.
+            AwardStaff.objects.create(award=obj, user=request.user, role=ORGANIZER)
+
+    def save_formset(self, request, form, formset, change):
+        # Categories deleted from the award's page are logged like any other deletion.
+        doomed = [f.instance for f in formset.deleted_forms if f.instance.pk is not None]
+        if formset.model is Category and doomed:
+            audit_catalogue(request=request, objects=doomed, action=AuditEntry.Action.DELETE)
+        super().save_formset(request, form, formset, change)
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(AwardScopedAdmin, CatalogueDeletion, admin.ModelAdmin):
     list_display = ["name", "award", "display_order"]
-    list_filter = ["award"]
+    list_filter = [("award", OwnAwardsFilter)]
     list_select_related = ["award"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ("name",)}
@@ -85,8 +200,10 @@ class CategoryFilter(admin.SimpleListFilter):
     parameter_name = "category"
 
     def lookups(self, request, model_admin):
-        categories = Category.objects.select_related("award").order_by(
-            "award__name", "display_order"
+        categories = (
+            Category.objects.filter(award__in=awards_for(request.user, role=ORGANIZER))
+            .select_related("award")
+            .order_by("award__name", "display_order")
         )
         return [(str(c.pk), f"{c.award.name} · {c.name}") for c in categories]
 
@@ -97,15 +214,16 @@ class CategoryFilter(admin.SimpleListFilter):
 
 
 @admin.register(Nominee)
-class NomineeAdmin(admin.ModelAdmin):
+class NomineeAdmin(NomineeImport, AwardScopedAdmin, CatalogueDeletion, admin.ModelAdmin):
     list_display = ["name", "category", "award", "twitter_handle", "audience_size", "is_active"]
-    list_filter = ["award", CategoryFilter, "is_active"]
+    list_filter = [("award", OwnAwardsFilter), CategoryFilter, "is_active"]
     list_select_related = ["category", "award"]
     list_per_page = 100
     list_max_show_all = 1000
     search_fields = ["name", "twitter_handle", "slug"]
     prepopulated_fields = {"slug": ("name",)}
-    autocomplete_fields = ["award", "category"]
+    # Plain selects, not autocomplete boxes: the choices are one's own awards and categories,
+    # and a select has a name a screen reader can announce.
     actions = ["make_inactive", "make_active", "revoke_stats_links"]
     readonly_fields = ["stats_link"]
     fieldsets = [
@@ -122,6 +240,13 @@ class NomineeAdmin(admin.ModelAdmin):
             },
         ),
     ]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "photo":
+            # The admin draws a file input in a fieldset whose legend does not name the input.
+            field.widget.attrs["aria-label"] = "Photo"
+        return field
 
     def get_object(self, request, object_id, from_field=None):
         nominee = super().get_object(request, object_id, from_field)
@@ -147,14 +272,60 @@ class NomineeAdmin(admin.ModelAdmin):
 
     @admin.action(description="Hide selected nominees (no more votes)")
     def make_inactive(self, request, queryset):
-        self.message_user(request, f"{queryset.update(is_active=False)} nominees hidden.")
+        return self._set_active(request, queryset, active=False)
 
     @admin.action(description="Show selected nominees again")
     def make_active(self, request, queryset):
-        self.message_user(request, f"{queryset.update(is_active=True)} nominees shown.")
+        return self._set_active(request, queryset, active=True)
+
+    def _set_active(self, request, queryset, *, active: bool):
+        """Confirmed, then audited, then done: hiding stops a nominee's votes at once."""
+        if active:
+            question, button = (
+                "Show these nominees again? Their pages take votes again.",
+                "Yes, show them",
+            )
+            action, done, default = (
+                AuditEntry.Action.SHOW_NOMINEES,
+                "shown",
+                "Shown in the nominee list",
+            )
+        else:
+            question, button = (
+                "Hide these nominees? Their pages stop taking votes.",
+                "Yes, hide them",
+            )
+            action, done, default = (
+                AuditEntry.Action.HIDE_NOMINEES,
+                "hidden",
+                "Hidden in the nominee list",
+            )
+        if page := action_confirmation(self, request, queryset, question=question, button=button):
+            return page
+        audit_catalogue(
+            request=request,
+            objects=list(queryset),
+            action=action,
+            reason=confirmed_reason(request, default),
+        )
+        changed = queryset.update(is_active=active)
+        transaction.on_commit(catalogue_changed)  # update() sends no post_save to do it
+        self.message_user(request, f"{changed} nominees {done}.")
+        return None
 
     @admin.action(description="Revoke stats links")
     def revoke_stats_links(self, request, queryset):
+        question = "Revoke these nominees' stats links? Every link sent so far stops working."
+        if page := action_confirmation(
+            self, request, queryset, question=question, button="Yes, revoke them"
+        ):
+            return page
+        audit_catalogue(
+            request=request,
+            objects=list(queryset),
+            action=AuditEntry.Action.REVOKE_STATS,
+            reason=confirmed_reason(request, "Revoked in the nominee list"),
+        )
         revoked = stats_links_revoke(nominees=queryset)
         self.message_user(
             request,

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class AwardsConfig(AppConfig):
     name = "awards"
     verbose_name = "Awards catalogue"
+
+    def ready(self) -> None:
+        from . import lookups  # noqa: F401 - cached pages forget an edited catalogue

@@ -1,15 +1,86 @@
-"""The catalogue as the vote endpoint reads it: from memory, refreshed every few seconds."""
+"""The catalogue as pages and the vote endpoint look it up, and the version cached pages of it
+are rendered from."""
 
+import logging
+import re
+import secrets
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.http import Http404
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
 
-from .models import Nominee
-from .views import get_award_or_404, get_nominee_or_404
+from .models import Award, Category, Nominee
 
+log = logging.getLogger(__name__)
 MAX_AWARDS = 50
+CATALOGUE_VERSION_KEY = "pages:catalogue"
+# Searches are names, handles and headlines: a control character is never part of one, and
+# PostgreSQL refuses a NUL inside a string outright.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+MAX_QUERY = 100
+
+
+def get_award_or_404(award_slug: str) -> Award:
+    return get_object_or_404(Award, slug=award_slug)
+
+
+def get_category_or_404(award_slug: str, category_slug: str) -> Category:
+    return get_object_or_404(
+        Category.objects.select_related("award"), award__slug=award_slug, slug=category_slug
+    )
+
+
+def get_nominee_or_404(award_slug: str, nominee_slug: str) -> Nominee:
+    nominee = get_object_or_404(
+        Nominee.objects.active().select_related("award", "category"),
+        award__slug=award_slug,
+        slug=nominee_slug,
+    )
+    nominee.category.award = nominee.award  # the category's links, without another query
+    return nominee
+
+
+def search_query(request: HttpRequest) -> str:
+    """?q= as a search can take it: no control characters, at most MAX_QUERY characters."""
+    return CONTROL_CHARACTERS.sub(" ", request.GET.get("q", ""))[:MAX_QUERY].strip()
+
+
+def catalogue_version() -> str | None:
+    """The version of the catalogue that cached pages (voting/pages.py) were rendered from.
+
+    A random token rather than a counter: if the cache loses it, the next one matches no page
+    rendered before. None while the cache is unreachable (pages are then rendered afresh)."""
+    try:
+        cache.add(CATALOGUE_VERSION_KEY, secrets.token_hex(8), timeout=None)
+        return cache.get(CATALOGUE_VERSION_KEY)
+    except Exception:
+        return None
+
+
+def catalogue_changed() -> None:
+    """Every cached page is out of date: an award, category or nominee was edited."""
+    try:
+        cache.set(CATALOGUE_VERSION_KEY, secrets.token_hex(8), timeout=None)
+    except Exception:
+        log.warning("catalogue version not bumped; cached pages expire on their own")
+
+
+# A receiver rather than a call in each admin view: the admin's forms and inlines, imports,
+# seed_demo and the shell all save through the models. Bulk updates bypass it and call
+# catalogue_changed() themselves (awards/admin.py's actions).
+@receiver([post_save, post_delete], sender=Award, dispatch_uid="catalogue-award")
+@receiver([post_save, post_delete], sender=Category, dispatch_uid="catalogue-category")
+@receiver([post_save, post_delete], sender=Nominee, dispatch_uid="catalogue-nominee")
+def _catalogue_saved(**kwargs) -> None:
+    catalogue_changed()
+    # Again once the edit commits: a page rendered meanwhile read the catalogue before it.
+    transaction.on_commit(catalogue_changed)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 import zoneinfo
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -9,8 +10,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 # Words that the URL scheme gives a meaning of its own, so no award or nominee may take them.
-RESERVED_AWARD_SLUGS = frozenset({"admin", "static", "media", "api", "healthz", "favicon.ico"})
-RESERVED_NOMINEE_SLUGS = frozenset({"categories", "standings", "api", "vote", "badge"})
+# The admin's own path (ADMIN_URL) is one of them wherever it is moved.
+RESERVED_AWARD_SLUGS = frozenset(
+    {"admin", "static", "media", "api", "healthz", "favicon.ico", settings.ADMIN_URL.split("/")[0]}
+)
+RESERVED_NOMINEE_SLUGS = frozenset(
+    {"categories", "standings", "api", "vote", "badge", "rules", "privacy"}
+)
 
 
 def validate_time_zone(value: str) -> None:
@@ -58,6 +64,10 @@ class Award(models.Model):
         COUNTS = "counts", "Show vote counts and ranks"
         RANKS = "ranks", "Show ranks only"
         HIDDEN = "hidden", "Hidden until results are published"
+
+    class VoterDataInExports(models.TextChoices):
+        HASHED = "hashed", "Hashed: the same voter or address gets the same code, never the value"
+        TRUNCATED = "truncated", "Truncated: the key's first 8 characters, the address's network"
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True, validators=[validate_award_slug])
@@ -146,6 +156,43 @@ class Award(models.Model):
         null=True,
         blank=True,
         help_text="When set and past, the final standings (counts and ranks) are public.",
+    )
+    # Set only by voting.results.results_publish, with the frozen copy of the final standings
+    # that the public pages read from then on; None for results published before that copy.
+    results_frozen_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The official rules page (/<award>/rules/) shows these beside what Laurel knows itself: the
+    # vote rule, the dates, the finalists. Plain text: blank lines make paragraphs.
+    rules_eligibility = models.TextField(
+        "eligibility",
+        blank=True,
+        help_text="Who may be nominated and who may vote.",
+    )
+    rules_ties = models.TextField(
+        "ties",
+        blank=True,
+        default="Nominees with the same number of counted votes share the place; when that "
+        "place is a winner's, they are joint winners.",
+        help_text="How ties are handled.",
+    )
+    rules_fraud = models.TextField(
+        "suspected fraud",
+        blank=True,
+        default="Votes that look automated or repeated are held for review and do not count "
+        "unless the organizers restore them. Votes the organizers find fraudulent are void. "
+        "Every such decision is logged with who made it and why.",
+        help_text="How suspected fraud is handled.",
+    )
+    retention_days = models.PositiveSmallIntegerField(
+        default=90,
+        help_text="Days after the results are published that voters' addresses and browser "
+        "names are kept in full; then each address is reduced to its network and a keyed hash "
+        "and each browser name to its family. Counts, the audit log and exports stay intact.",
+    )
+    voter_data_in_exports = models.CharField(
+        max_length=10,
+        choices=VoterDataInExports.choices,
+        default=VoterDataInExports.HASHED,
+        help_text="How the audit export of votes shows each voter's key and address.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -244,7 +291,8 @@ class Nominee(models.Model):
     slug = models.SlugField(
         max_length=80,
         validators=[validate_nominee_slug],
-        help_text="Part of the share link: /<award>/<slug>/. Changing it breaks shared links.",
+        help_text="Part of the share link, /award-slug/nominee-slug/. Changing it breaks "
+        "shared links.",
     )
     headline = models.CharField(max_length=200, blank=True)
     bio = models.TextField(blank=True)
@@ -296,3 +344,29 @@ class Nominee(models.Model):
     def initials(self) -> str:
         words = [word for word in self.name.split() if word[:1].isalnum()]
         return "".join(word[0] for word in words[:2]).upper() or "?"
+
+
+class AwardStaff(models.Model):
+    """A staff account's role on one award. Superusers need none: they run every award."""
+
+    class Role(models.TextChoices):
+        # Everything on the award: its settings, categories, nominees, votes and results.
+        ORGANIZER = "organizer", "Organizer"
+        # The integrity review only: read votes, hold, void or restore them.
+        MODERATOR = "moderator", "Moderator"
+
+    award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="staff")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="award_roles"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.ORGANIZER)
+
+    class Meta:
+        verbose_name = "award staff member"
+        constraints = [
+            # One role per person and award; the admin filters by (user, role) on every page.
+            models.UniqueConstraint(fields=["user", "award"], name="award_staff_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} of {self.award}"

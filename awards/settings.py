@@ -10,138 +10,134 @@ Two modes, read from the environment once, here:
   ``ImproperlyConfigured`` naming the variable.
 """
 
-import os
+import builtins
+import re
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import urlsplit
 
+import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+
+from awards.logs import logging_config, structlog_configure
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-TRUE_WORDS = {"1", "true", "yes", "on"}
-FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+class Env(environ.Env):
+    """django-environ, with every bad value stopping start-up under its variable's name.
+
+    Plain environ reads an unknown word as False, lets a malformed number escape as a bare
+    ValueError (or, for floats, drops the letters: "1e3" would be 13.0), and follows a value
+    starting with "$" to another variable, which a secret may well start with. A blank value
+    counts as unset.
+    """
+
+    BOOLEAN_WORDS = {"1", "0", "true", "false", "yes", "no", "on", "off"}
+    KINDS = {builtins.int: "a whole number", builtins.float: "a number"}
+
+    def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
+        raw = self.ENVIRON.get(var, "").strip()
+        if not raw:
+            if default is self.NOTSET:
+                raise ImproperlyConfigured(f"{var} must be set in real mode")
+            return default
+        if cast is None and default not in (None, self.NOTSET):
+            cast = type(default)
+        if cast is builtins.bool and raw.lower() not in self.BOOLEAN_WORDS:
+            raise ImproperlyConfigured(
+                f"{var} must be a boolean (1/0, true/false, yes/no), not {raw!r}"
+            )
+        try:
+            return self.parse_value(raw, cast)
+        except ValueError:
+            kind = self.KINDS.get(cast, "well formed")
+            raise ImproperlyConfigured(f"{var} must be {kind}, not {raw!r}") from None
+
+    @classmethod
+    def parse_value(cls, value, cast):
+        if cast is builtins.float:
+            return builtins.float(value)
+        return super().parse_value(value, cast)
+
+    def int(self, var, default=environ.Env.NOTSET, *, minimum=None):
+        number = super().int(var, default)
+        if minimum is not None and number < minimum:
+            raise ImproperlyConfigured(f"{var} must be at least {minimum}, not {number}")
+        return number
+
+    def float(self, var, default=environ.Env.NOTSET):
+        # Every float setting is a duration or a share, so zero or less is a mistake.
+        number = super().float(var, default)
+        if number <= 0:
+            raise ImproperlyConfigured(f"{var} must be greater than zero, not {number}")
+        return number
+
+    def list(self, var, cast=None, default=environ.Env.NOTSET):
+        return [item.strip() for item in super().list(var, cast, default) if item.strip()]
+
+    def postgres_url(self, var):
+        """A DATABASES entry for a required ``postgres://user:pass@host:port/db?opt=v`` URL."""
+        url = self.str(var)
+        try:
+            config = self.db_url_config(url)
+        except ValueError:
+            raise ImproperlyConfigured(f"{var} has a malformed port") from None
+        if config.get("ENGINE") != "django.db.backends.postgresql":
+            scheme = urlsplit(url).scheme
+            raise ImproperlyConfigured(f"{var} must be a postgres:// URL, not {scheme!r}")
+        if not config["NAME"]:
+            raise ImproperlyConfigured(f"{var} must name a database, e.g. postgres://host/laurel")
+        return config
+
+    def redis_url(self, var):
+        url = self.str(var)
+        parts = urlsplit(url)
+        if parts.scheme not in {"redis", "rediss"} or not parts.hostname:
+            raise ImproperlyConfigured(f"{var} must be a redis:// URL with a host, not {url!r}")
+        try:
+            parts.port  # noqa: B018 - urlsplit only checks the port when asked
+        except ValueError:
+            raise ImproperlyConfigured(f"{var} has a malformed port") from None
+        return url
 
 
-def envstr(name: str, default: str | None = None, *, required: bool = False) -> str | None:
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        if required:
-            raise ImproperlyConfigured(f"{name} must be set in real mode")
-        return default
-    return value.strip()
+env = Env()
+# A file of VAR=value lines, for `make run` and hand-run commands; variables already in the
+# environment win. Only read when named, so tests and containers never pick one up by accident.
+if env.str("LAUREL_ENV_FILE", None):
+    Env.read_env(env.str("LAUREL_ENV_FILE"))
 
-
-def envbool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    word = value.strip().lower()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
-    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false, yes/no), not {value!r}")
-
-
-def envint(name: str, default: int, *, minimum: int | None = None) -> int:
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    try:
-        number = int(value.strip())
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
-    if minimum is not None and number < minimum:
-        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}")
-    return number
-
-
-def envfloat(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    try:
-        number = float(value.strip())
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
-    if number <= 0:
-        raise ImproperlyConfigured(f"{name} must be greater than zero, not {number}")
-    return number
-
-
-def envlist(name: str, default: list[str]) -> list[str]:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return [item.strip() for item in value.split(",") if item.strip()]
-
-
-def database_from_url(name: str, url: str) -> dict:
-    """Django DATABASES entry for a ``postgres://user:pass@host:port/db?opt=v`` URL."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"postgres", "postgresql"}:
-        raise ImproperlyConfigured(f"{name} must be a postgres:// URL, not {parts.scheme!r}")
-    db_name = unquote(parts.path.lstrip("/"))
-    if not db_name:
-        raise ImproperlyConfigured(f"{name} must name a database, e.g. postgres://host/laurel")
-    try:
-        port = parts.port
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} has a malformed port") from None
-    return {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": db_name,
-        "USER": unquote(parts.username or ""),
-        "PASSWORD": unquote(parts.password or ""),
-        "HOST": parts.hostname or "",
-        "PORT": str(port or ""),
-        "CONN_MAX_AGE": envint("DATABASE_CONN_MAX_AGE", 60, minimum=0),
-        "CONN_HEALTH_CHECKS": True,
-        "OPTIONS": dict(parse_qsl(parts.query)),
-    }
-
-
-def redis_url(name: str, url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in {"redis", "rediss"} or not parts.hostname:
-        raise ImproperlyConfigured(f"{name} must be a redis:// URL with a host, not {url!r}")
-    try:
-        parts.port  # noqa: B018 - urlsplit only checks the port when asked
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} has a malformed port") from None
-    return url
-
-
-_mode = envstr("LAUREL_MODE")
+_mode = env.str("LAUREL_MODE", None)
 if _mode is None:
-    _mode = (
-        "real" if (os.environ.get("DATABASE_URL") or os.environ.get("REDIS_URL")) else "embedded"
-    )
+    _mode = "real" if (env.str("DATABASE_URL", None) or env.str("REDIS_URL", None)) else "embedded"
 if _mode not in {"embedded", "real"}:
     raise ImproperlyConfigured(f"LAUREL_MODE must be 'embedded' or 'real', not {_mode!r}")
 LAUREL_MODE = _mode
 REAL_MODE = LAUREL_MODE == "real"
 
 if REAL_MODE:
-    SECRET_KEY = envstr("SECRET_KEY", required=True)
+    SECRET_KEY = env.str("SECRET_KEY")
     if len(SECRET_KEY) < 32:
         raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters long")
-    DEBUG = envbool("DEBUG", False)
+    DEBUG = env.bool("DEBUG", False)
 else:
     # Embedded mode is for a developer's machine only; real mode refuses to start without its own.
-    SECRET_KEY = envstr("SECRET_KEY", "embedded-mode-development-key-not-for-production-use")
-    DEBUG = envbool("DEBUG", True)
+    SECRET_KEY = env.str("SECRET_KEY", "embedded-mode-development-key-not-for-production-use")
+    DEBUG = env.bool("DEBUG", True)
 
-ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", [] if REAL_MODE else ["127.0.0.1", "localhost", "[::1]"])
-CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=[] if REAL_MODE else ["127.0.0.1", "localhost", "[::1]"]
+)
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Addresses (or networks) of the reverse proxies whose X-Forwarded-For is believed. Loopback by
 # default: only processes on this machine can connect from it. Setting the variable replaces the
 # default; "none" trusts nothing, so REMOTE_ADDR is the client whatever headers arrive.
-TRUSTED_PROXIES = envlist("TRUSTED_PROXIES", ["127.0.0.0/8", "::1"])
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.0/8", "::1"])
 if [proxy.lower() for proxy in TRUSTED_PROXIES] == ["none"]:
     TRUSTED_PROXIES = []
 # An empty REMOTE_ADDR is a unix socket, reachable only from this machine: its peer is the proxy.
-TRUST_UNIX_SOCKET = envbool("TRUST_UNIX_SOCKET", True)
+TRUST_UNIX_SOCKET = env.bool("TRUST_UNIX_SOCKET", True)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -153,13 +149,29 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_ratelimit",
+    "import_export",
+    "axes",
+    "health_check",
     "awards",
     "voting",
 ]
 
 MIDDLEWARE = [
+    # Every response names its request id, and every log line of the request carries it.
+    "awards.logs.request_id",
+    "django_structlog.middlewares.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Bad input (a NUL in the query string, a body in a charset forms never use) answers 400
+    # before anything parses it; JSON callers get their errors as JSON.
+    "awards.errors.ErrorMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # HTML and JSON compressed here (static files come precompressed from WhiteNoise, above).
+    # BREACH: Django masks the CSRF token differently in every response, the vote token and its
+    # check are random per response, and GZipMiddleware pads each body with random bytes.
+    "django.middleware.gzip.GZipMiddleware",
+    # A lost database connection answers 503 with Retry-After, not the 500 page.
+    "awards.unavailable.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -168,7 +180,33 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "voting.voters.VoterCookieMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
+    # Last, as django-axes asks: it answers a locked-out admin login with the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# The admin's path: moving it off the well-known admin/ keeps login scripts from finding it.
+ADMIN_URL = env.str("ADMIN_URL", "admin/")
+if not re.fullmatch(r"([A-Za-z0-9_~-][A-Za-z0-9._~-]*/)+", ADMIN_URL):
+    raise ImproperlyConfigured(
+        f"ADMIN_URL must be a path like 'admin/' or 'backstage/admin/' (ending in /, without "
+        f"a leading /), not {ADMIN_URL!r}"
+    )
+
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: a locked-out username and address is refused before any password check.
+    "awards.roles.LoginThrottle",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Admin logins: after ADMIN_LOGIN_FAILURES wrong passwords for one username from one address,
+# that pair is locked out for ADMIN_LOCKOUT_MINUTES (counted from the last failure), even with
+# the right password; other users, and the same user elsewhere, are not.
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURES", 5, minimum=1)
+AXES_COOLOFF_TIME = env.int("ADMIN_LOCKOUT_MINUTES", 15, minimum=1) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The client address as the vote caps find it (behind a trusted proxy, the client's own).
+AXES_CLIENT_IP_CALLABLE = "awards.roles.admin_login_address"
+AXES_LOCKOUT_TEMPLATE = "admin/laurel/lockout.html"
 
 ROOT_URLCONF = "awards.urls"
 WSGI_APPLICATION = "awards.wsgi.application"
@@ -183,18 +221,23 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
             ],
         },
     },
 ]
 
-VAR_DIR = Path(envstr("LAUREL_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR = Path(env.str("LAUREL_VAR_DIR", str(BASE_DIR / "var")))
 
 if REAL_MODE:
     DATABASES = {
-        "default": database_from_url("DATABASE_URL", envstr("DATABASE_URL", required=True))
+        "default": {
+            **env.postgres_url("DATABASE_URL"),
+            "CONN_MAX_AGE": env.int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+            "CONN_HEALTH_CHECKS": True,
+        }
     }
-    REDIS_URL = redis_url("REDIS_URL", envstr("REDIS_URL", required=True))
+    REDIS_URL = env.redis_url("REDIS_URL")
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -216,10 +259,14 @@ else:
 
 # Seconds the vote endpoint may use a nominee and its award's rules from memory; an edit in the
 # admin reaches every process within this time. 0 reads the database on every vote.
-CATALOGUE_CACHE_SECONDS = envint("CATALOGUE_CACHE_SECONDS", 5, minimum=0)
+CATALOGUE_CACHE_SECONDS = env.int("CATALOGUE_CACHE_SECONDS", 5, minimum=0)
+# Seconds a rendered public page (award, category, standings, nominee, their JSON) may be served
+# from the cache while its catalogue and standings versions still match (voting/pages.py): the
+# most its relative times ("Updated 8 seconds ago") can lag. 0 renders every request.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", 10, minimum=0)
 
 # Seconds a Redis call may take before Laurel carries on without it: a vote never waits on Redis.
-REDIS_TIMEOUT = envfloat("REDIS_TIMEOUT", 0.25)
+REDIS_TIMEOUT = env.float("REDIS_TIMEOUT", 0.25)
 
 if REAL_MODE:
     CACHES = {
@@ -250,15 +297,15 @@ else:
 # script per vote, or in this process in embedded mode. When Redis fails, each web process
 # keeps its own count with every cap cut to LIMITS_LOCAL_SHARE of itself, and retries Redis
 # after LIMITS_RETRY_SECONDS: a failing store never lifts the limits.
-LIMITS_LOCAL_SHARE = envfloat("LIMITS_LOCAL_SHARE", 0.25)
-LIMITS_RETRY_SECONDS = envfloat("LIMITS_RETRY_SECONDS", 5.0)
+LIMITS_LOCAL_SHARE = env.float("LIMITS_LOCAL_SHARE", 0.25)
+LIMITS_RETRY_SECONDS = env.float("LIMITS_RETRY_SECONDS", 5.0)
 # How long a rendered vote form's one-time token (and its browser check) stays good.
-VOTE_TOKEN_SECONDS = envint("VOTE_TOKEN_SECONDS", 2 * 60 * 60, minimum=60)
+VOTE_TOKEN_SECONDS = env.int("VOTE_TOKEN_SECONDS", 2 * 60 * 60, minimum=60)
 # django-ratelimit answers refused votes: voting raises its Ratelimited, and RATELIMIT_VIEW
 # renders the 429 page.
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_VIEW = "voting.views.rate_limited"
-RATELIMIT_ENABLE = envbool("RATELIMIT_ENABLE", True)
+RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", True)
 # Embedded mode's database cache is shared but not atomic; nothing counts on it there.
 SILENCED_SYSTEM_CHECKS = [] if REAL_MODE else ["django_ratelimit.E003", "django_ratelimit.W001"]
 
@@ -275,10 +322,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = Path(envstr("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
+STATIC_ROOT = Path(env.str("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
-MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", str(VAR_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -298,25 +345,49 @@ if not REAL_MODE:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The vote form is a few hundred bytes; anything far larger is refused before it is parsed.
-DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 
-CSRF_FAILURE_VIEW = "awards.views.csrf_failure"
+CSRF_FAILURE_VIEW = "awards.errors.csrf_failure"
 MESSAGE_STORAGE = "django.contrib.messages.storage.fallback.FallbackStorage"
 SESSION_COOKIE_HTTPONLY = True
+# Django's database sessions, ignoring forged keys (a NUL would be a 500 on PostgreSQL).
+SESSION_ENGINE = "awards.sessions"
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
-if REAL_MODE and not DEBUG:
-    SECURE_PROXY_SSL_HEADER = (
-        ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_TLS_PROXY", False) else None
-    )
-    SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", True)
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Real mode is served over HTTPS by a TLS proxy that sets X-Forwarded-Proto (nginx:
+# `proxy_set_header X-Forwarded-Proto $scheme;`; Caddy does by default). Plain HTTP (a laptop,
+# CI, docker compose on localhost) is an explicit opt-out: LAUREL_INSECURE_HTTP=true.
+HTTPS = not env.bool("LAUREL_INSECURE_HTTP", not REAL_MODE)
+SECURE_SSL_REDIRECT = HTTPS
+# Load balancers, compose and Prometheus probe over plain HTTP from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 31_536_000 if HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", True)
+if env.bool("BEHIND_TLS_PROXY", HTTPS):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", HTTPS)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Pages load only Laurel's own files. The admin's few inline blocks carry the request's nonce
+# ({% csp_nonce_attr %}); public pages must not need one, since they are cached and served to
+# many requests (voting/pages.py), each with its own nonce.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "worker-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 # Celery: Redis broker in real mode; in embedded mode tasks run in-process, so no worker is needed.
-CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", REDIS_URL or "memory://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REAL_MODE
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -333,27 +404,51 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": REDIS_TIMEOUT * 4,
     "max_retries": 0,
 }
-CELERY_TASK_DEFAULT_QUEUE = envstr("CELERY_QUEUE", "laurel")
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", "laurel")
 
 # Standings: the periodic recompute (exactly one beat publishes it; django-celery-beat's
 # database scheduler does not support Django 6.1, so the schedule is static) and the nudge
 # window after votes, which coalesces a burst of votes into one recompute.
-STANDINGS_REFRESH_SECONDS = envfloat("STANDINGS_REFRESH_SECONDS", 5.0)
-STANDINGS_NUDGE_SECONDS = envint("STANDINGS_NUDGE_SECONDS", 2, minimum=1)
+STANDINGS_REFRESH_SECONDS = env.float("STANDINGS_REFRESH_SECONDS", 5.0)
+STANDINGS_NUDGE_SECONDS = env.int("STANDINGS_NUDGE_SECONDS", 2, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "standings-recompute-due": {
         "task": "voting.tasks.standings_recompute_due",
         "schedule": STANDINGS_REFRESH_SECONDS,
         # A beat tick nobody ran before the next one is redundant, not owed.
         "options": {"expires": STANDINGS_REFRESH_SECONDS},
-    }
+    },
+    # Retention: reduce voters' addresses once an award's retention period has passed.
+    "votes-reduce-due": {
+        "task": "voting.tasks.votes_reduce_due",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
+    },
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+# Health (/healthz, awards/health.py): an open award whose standings are older than this means
+# no beat or no worker is running.
+STANDINGS_STALE_SECONDS = env.int("STANDINGS_STALE_SECONDS", 60, minimum=1)
+
+# Prometheus (/metrics, voting/metrics_views.py): answered with METRICS_TOKEN as a bearer token,
+# or to a direct (not proxied) connection from METRICS_ALLOWED.
+METRICS_TOKEN = env.str("METRICS_TOKEN", "")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 16 characters long")
+METRICS_ALLOWED = env.list("METRICS_ALLOWED", default=["127.0.0.0/8", "::1"])
+
+# Logs (awards/logs.py): JSON lines in real mode, readable lines in embedded mode, each with the
+# request's id. Client addresses stay out of them: ipware would believe any X-Forwarded-For.
+LOG_FORMAT = env.str("LOG_FORMAT", "json" if REAL_MODE else "console")
+if LOG_FORMAT not in {"json", "console"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'json' or 'console', not {LOG_FORMAT!r}")
+structlog_configure()
+LOGGING = logging_config(json=LOG_FORMAT == "json", level=env.str("LOG_LEVEL", "INFO"))
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
+# No user id on log lines: binding it reads the session, which needs the database, so with the
+# database down a logged-in organizer's error would fail again inside the error's own logging.
+DJANGO_STRUCTLOG_USER_ID_FIELD = None
+# The id awards.logs.request_id settled on: the proxy's, when well formed, else a fresh one.
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
+# Celery workers keep Django's LOGGING instead of replacing the root logger's handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

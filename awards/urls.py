@@ -3,25 +3,75 @@ from django.contrib import admin
 from django.urls import path, re_path
 from django.views.static import serve
 
+from voting import admin_results as voting_admin_results
 from voting import admin_views as voting_admin_views
+from voting import exports as voting_exports
+from voting import metrics_views as voting_metrics_views
+from voting import rules_views as voting_rules_views
 from voting import share_views as voting_share_views
 from voting import stats_views as voting_stats_views
 from voting import views as voting_views
 
 from . import views
+from .health import Broker, DatabaseWrite, HealthView
 
 admin.site.site_header = "Laurel administration"
+
+# Styled pages for people, JSON for the API and the vote button (awards/errors.py).
+handler400 = "awards.errors.bad_request"
+handler403 = "awards.errors.permission_denied"
+handler404 = "awards.errors.page_not_found"
+handler500 = "awards.errors.server_error"
 admin.site.site_title = "Laurel"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path(
-        "admin/integrity/<int:award_id>/",
+        f"{settings.ADMIN_URL}integrity/<int:award_id>/",
         voting_admin_views.integrity_review,
         name="integrity-review",
     ),
-    path("admin/", admin.site.urls),
-    path("healthz", views.healthz, name="healthz"),
+    path(
+        f"{settings.ADMIN_URL}dashboard/<int:award_id>/",
+        voting_admin_results.dashboard,
+        name="award-dashboard",
+    ),
+    path(
+        f"{settings.ADMIN_URL}results/<int:award_id>/",
+        voting_admin_results.results,
+        name="results-review",
+    ),
+    path(
+        f"{settings.ADMIN_URL}results/<int:award_id>/preview/",
+        voting_admin_results.results_preview,
+        name="results-preview",
+    ),
+    path(
+        f"{settings.ADMIN_URL}exports/<int:award_id>/results.csv",
+        voting_exports.results_csv,
+        name="export-results",
+    ),
+    path(
+        f"{settings.ADMIN_URL}exports/<int:award_id>/votes.csv",
+        voting_exports.votes_csv,
+        name="export-votes",
+    ),
+    path(settings.ADMIN_URL, admin.site.urls),
+    # What a vote needs, for load balancers, compose and monitors: 503 when any fails.
+    path(
+        "healthz",
+        HealthView.as_view(
+            checks=[
+                DatabaseWrite,
+                "health_check.checks.Cache",
+                Broker,
+                "voting.health.StandingsFresh",
+            ]
+        ),
+        name="healthz",
+    ),
+    # Prometheus scrapes this inside the network; the proxy does not route it.
+    path("metrics", voting_metrics_views.metrics, name="metrics"),
     # Nominee photos are few and small; a CDN in front of Laurel caches them in real mode.
     re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
     path("api/<slug:award_slug>/standings/", voting_views.standings_api, name="standings-api"),
@@ -47,8 +97,16 @@ urlpatterns = [
         views.category_detail,
         name="category",
     ),
+    # Before the nominee pattern: "rules" and "privacy" are reserved nominee slugs.
+    path("<slug:award_slug>/rules/", voting_rules_views.rules, name="rules"),
+    path("<slug:award_slug>/privacy/", voting_rules_views.privacy, name="privacy"),
     path("<slug:award_slug>/<slug:nominee_slug>/", voting_views.nominee, name="nominee"),
     path("<slug:award_slug>/<slug:nominee_slug>/vote/", voting_views.vote, name="vote"),
+    path(
+        "<slug:award_slug>/<slug:nominee_slug>/challenge/",
+        voting_views.vote_challenge,
+        name="vote-challenge",
+    ),
     # The picture link previews show for the nominee's page (og:image).
     path(
         "<slug:award_slug>/<slug:nominee_slug>/share.png",

@@ -1,8 +1,10 @@
-"""Laurel's URLs, plus the benchmark's baseline: a bare view that does one ORM INSERT."""
+"""Laurel's URLs, plus the benchmarks' baselines: a bare view that does one ORM INSERT, and a
+bare view that returns a cached 20 KB page."""
 
 import secrets
 from functools import cache
 
+from django.core.cache import cache as django_cache
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.urls import path
 from django.utils import timezone
@@ -48,5 +50,19 @@ def bare_insert(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok\n", content_type="text/plain")
 
 
+def bare_cached_page(request: HttpRequest) -> HttpResponse:
+    """The page benchmark's baseline: a 20 KB page read from the cache, nothing else."""
+    body = django_cache.get("bench:page")
+    if body is None:
+        body = "<!doctype html>\n<title>bench</title>\n" + "<p>Laurel bench page.</p>\n" * 900
+        body = body[:20480]
+        django_cache.set("bench:page", body, timeout=None)
+    return HttpResponse(body)
+
+
 # First, so that /bench/insert/ is not taken for award "bench", nominee "insert".
-urlpatterns = [path("bench/insert/", bare_insert, name="bench-insert"), *laurel_urlpatterns]
+urlpatterns = [
+    path("bench/insert/", bare_insert, name="bench-insert"),
+    path("bench/page/", bare_cached_page, name="bench-page"),
+    *laurel_urlpatterns,
+]

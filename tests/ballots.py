@@ -6,7 +6,6 @@ person can is held; these helpers do what a person's browser does, a few seconds
 
 import html
 import ipaddress
-import json
 import re
 import uuid
 from contextlib import contextmanager
@@ -77,9 +76,13 @@ def form_of(page) -> dict:
     return {"token": html.unescape(match.group(1))}
 
 
-def solved_check(page) -> str:
-    challenge = json.loads(html.unescape(CHALLENGE.search(page.content.decode()).group(1)))
-    return challenge_solve(challenge)
+def solved_check(page, **headers) -> str:
+    """The widget's work: fetch the page's challenge (with the page's client, so its cookie and
+    address) and solve it."""
+    url = html.unescape(CHALLENGE.search(page.content.decode()).group(1))
+    answer = page.client.get(url, **headers)
+    assert answer.status_code == 200, answer.content
+    return challenge_solve(answer.json())
 
 
 def solved_form(page) -> dict:
@@ -109,7 +112,7 @@ def vote_like_a_browser(
     page = client.get(nominee.get_absolute_url(), query, **page_extra)
     fields = form_of(page)
     if javascript:
-        fields["altcha"] = solved_check(page)
+        fields["altcha"] = solved_check(page, **page_extra)
     fields.update(data or {})
     follow = "application/json" not in extra.get("HTTP_ACCEPT", "")
     with clock_at(timezone.now() + read_for):

@@ -2,6 +2,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
+from django.test.utils import override_settings
 from django_redis import get_redis_connection
 
 from awards.lookups import forget_cached_nominees
@@ -10,6 +11,19 @@ from voting.limits import PREFIX as LIMITS_PREFIX
 from voting.limits import limits_reset
 from voting.standings import _last_nudge
 from voting.voters import Voter
+
+
+@pytest.fixture(scope="session", autouse=True)
+def plain_http():
+    """The test client and live_server speak plain HTTP on 127.0.0.1, as LAUREL_INSECURE_HTTP
+    lets a developer's machine do; tests/test_deploy_check.py checks the HTTPS defaults."""
+    with override_settings(
+        SECURE_SSL_REDIRECT=False,
+        SECURE_HSTS_SECONDS=0,
+        SESSION_COOKIE_SECURE=False,
+        CSRF_COOKIE_SECURE=False,
+    ):
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -24,6 +38,7 @@ def fresh_reads(settings):
     """Tests change awards and nominees between requests; production may read them from memory
     for a few seconds (tests/voting/test_catalogue_cache.py covers that)."""
     settings.CATALOGUE_CACHE_SECONDS = 0
+    settings.PAGE_CACHE_SECONDS = 0  # tests/voting/test_page_cache.py turns it on
     _last_nudge.clear()
     limits_reset()
     yield

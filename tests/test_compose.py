@@ -1,14 +1,37 @@
-"""docker-compose.yml runs real mode; no engine runs here, so its shape is checked instead."""
+"""docker-compose.yml runs real mode behind nginx; no engine (nor nginx) runs here, so the files'
+shape is checked, and what nginx sends is played through Laurel's WSGI stack."""
 
+import ipaddress
 import os
+import re
+import runpy
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
+from django.test import Client
+
+from tests.ballots import vote_like_a_browser
+from voting.models import Vote
 
 ROOT = Path(__file__).resolve().parents[1]
+NGINX = ROOT / "deploy" / "nginx"
+DEFAULT = re.compile(r"^\$\{(?P<name>\w+):-(?P<default>[^}]*)\}(?P<rest>.*)$")
+
+
+def default_of(value: str) -> str:
+    """What a compose value `${VAR:-default}...` becomes when VAR is not set."""
+    match = DEFAULT.match(value)
+    assert match, f"{value!r} is not ${{VAR:-default}}"
+    return match["default"] + match["rest"]
+
+
+def directives(text: str, name: str) -> list[str]:
+    """The arguments of every `name ...;` directive in an nginx file, comments dropped."""
+    text = re.sub(r"#[^\n]*", "", text)
+    return [m.strip() for m in re.findall(rf"(?:^|[;{{}}\s]){name}\s+([^;]*);", text)]
 
 
 @pytest.fixture(scope="module")
@@ -16,13 +39,109 @@ def compose() -> dict:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
-def test_compose_runs_postgres_redis_web_worker_and_one_beat(compose):
+def test_compose_runs_nginx_postgres_redis_web_worker_and_one_beat(compose):
     services = compose["services"]
-    assert {"postgres", "redis", "migrate", "web", "worker", "beat"} <= set(services)
+    assert {"nginx", "postgres", "redis", "migrate", "web", "worker", "beat"} <= set(services)
     assert services["beat"]["deploy"]["replicas"] == 1
     assert "beat" in services["beat"]["command"]
     assert "worker" in services["worker"]["command"]
-    assert services["web"].get("command") is None  # the image's gunicorn CMD
+    assert services["web"]["command"][:3] == ["gunicorn", "-c", "deploy/gunicorn.conf.py"]
+
+
+def test_only_nginx_is_published_so_every_request_passes_it(compose):
+    services = compose["services"]
+    assert [default_of(port) for port in services["nginx"]["ports"]] == ["80:80"]
+    for name, service in services.items():
+        if name != "nginx":
+            assert "ports" not in service, f"{name} is reachable without the proxy"
+    assert services["web"]["expose"] == ["8000"]
+
+
+def test_laurel_trusts_nginx_and_nothing_else(compose):
+    services = compose["services"]
+    proxy = default_of(services["nginx"]["networks"]["default"]["ipv4_address"])
+    subnet = default_of(compose["networks"]["default"]["ipam"]["config"][0]["subnet"])
+    assert ipaddress.ip_address(proxy) in ipaddress.ip_network(subnet)
+    for name in ("web", "worker", "beat", "migrate"):
+        assert default_of(services[name]["environment"]["TRUSTED_PROXIES"]) == proxy
+
+
+def test_gunicorn_listens_where_nginx_sends_and_leaves_access_logs_to_laurel():
+    conf = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+    assert conf["bind"] == "0.0.0.0:8000"
+    assert conf["worker_class"] == "gthread"
+    assert conf["accesslog"] is None
+    upstream = (NGINX / "upstream.conf").read_text()
+    assert directives(upstream, "server") == ["web:8000 resolve"]
+    assert "127.0.0.11" in directives(upstream, "resolver")[0]  # Docker's DNS, for --scale
+
+
+def test_nginx_forwards_the_client_address_the_way_laurel_reads_it():
+    locations = (NGINX / "locations.conf").read_text()
+    headers = dict(line.split(None, 1) for line in directives(locations, "proxy_set_header"))
+    assert headers["X-Forwarded-For"] == "$proxy_add_x_forwarded_for"
+    assert headers["X-Forwarded-Proto"] == "$scheme"
+    assert headers["Host"] == "$host"
+    assert headers["X-Request-ID"] == "$request_id"
+    assert directives(locations, "proxy_pass") == ["http://laurel"]
+
+
+def test_nginx_does_not_route_metrics():
+    locations = (NGINX / "locations.conf").read_text()
+    block = re.search(r"location\s*=\s*/metrics\s*\{([^}]*)\}", locations)
+    assert block, "no exact location for /metrics"
+    assert directives(block[1], "return") == ["404"]
+    assert "proxy_pass" not in block[1]
+
+
+def test_both_server_configs_use_the_shared_upstream_and_locations():
+    for name in ("laurel.conf", "laurel-tls.conf"):
+        text = (NGINX / name).read_text()
+        includes = directives(text, "include")
+        assert "/etc/nginx/laurel/upstream.conf" in includes
+        assert "/etc/nginx/laurel/locations.conf" in includes
+    tls = (NGINX / "laurel-tls.conf").read_text()
+    assert "443 ssl default_server" in directives(tls, "listen")
+    assert directives(tls, "return") == ["301 https://$host$request_uri"]
+
+
+def nginx_headers(client_ip: str, sent_forwarded_for: str = "") -> dict:
+    """The WSGI environ nginx's proxy_set_header lines give gunicorn for one client."""
+    values = {
+        "$proxy_add_x_forwarded_for": ", ".join(filter(None, [sent_forwarded_for, client_ip])),
+        "$scheme": "http",
+        "$host": "localhost",
+        "$request_id": "0f8fad5bd9cb469fa1657d2b6cbf2a8c",
+    }
+    locations = (NGINX / "locations.conf").read_text()
+    environ = {}
+    for line in directives(locations, "proxy_set_header"):
+        header, value = line.split(None, 1)
+        if value.startswith("$"):
+            environ["HTTP_" + header.upper().replace("-", "_")] = values[value]
+    return environ
+
+
+@pytest.mark.django_db
+def test_a_vote_through_nginx_records_the_voters_address_not_nginxs(compose, nominee, settings):
+    proxy = default_of(compose["services"]["nginx"]["networks"]["default"]["ipv4_address"])
+    settings.TRUSTED_PROXIES = [
+        default_of(compose["services"]["web"]["environment"]["TRUSTED_PROXIES"])
+    ]
+    # A script forging its own X-Forwarded-For: nginx appends the address it really came from.
+    extra = nginx_headers("203.0.113.9", sent_forwarded_for="198.51.100.1")
+    response = vote_like_a_browser(nominee, Client(), REMOTE_ADDR=proxy, **extra)
+    assert response.status_code == 200
+    assert Vote.objects.get().ip == "203.0.113.9"
+    assert response.redirect_chain[0][0] == "/sbia/ada-lovelace/"
+
+
+@pytest.mark.django_db
+def test_metrics_through_nginx_would_be_refused_by_laurel_too(compose, settings):
+    proxy = default_of(compose["services"]["nginx"]["networks"]["default"]["ipv4_address"])
+    settings.METRICS_ALLOWED = [proxy]  # even a careless allowance of the proxy's address
+    response = Client().get("/metrics", REMOTE_ADDR=proxy, **nginx_headers("203.0.113.9"))
+    assert response.status_code == 403
 
 
 def test_compose_services_run_laurel_in_real_mode(compose):
@@ -47,24 +166,27 @@ def test_compose_keeps_data_in_named_volumes(compose):
     assert {"postgres-data", "redis-data", "media"} <= set(compose["volumes"])
 
 
-def test_compose_file_is_valid_for_docker_compose():
+@pytest.mark.parametrize(
+    "files", [["docker-compose.yml"], ["docker-compose.yml", "deploy/docker-compose.tls.yml"]]
+)
+def test_compose_files_are_valid_for_docker_compose(files):
     tool = shutil.which("docker-compose")
     if tool is None:
         if os.environ.get("LAUREL_REQUIRE_TOOLS"):
             pytest.fail("docker-compose is required here (LAUREL_REQUIRE_TOOLS is set)")
         pytest.skip("docker-compose is not installed; .ci/run installs it")
-    env = {**os.environ, "SECRET_KEY": "compose-validation-secret"}
+    env = {**os.environ, "SECRET_KEY": "compose-validation-secret", "TLS_CERTS_DIR": "/etc/ssl"}
+    command = [tool]
+    for name in files:
+        command += ["-f", str(ROOT / name)]
     result = subprocess.run(
-        [tool, "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
+        [*command, "config", "-q"], capture_output=True, text=True, env=env, cwd=ROOT
     )
     assert result.returncode == 0, result.stderr
 
 
-def test_healthz_answers_when_the_database_does(client, db):
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.text == "ok\n"
+def test_https_turns_on_with_the_tls_file():
+    tls = yaml.safe_load((ROOT / "deploy" / "docker-compose.tls.yml").read_text())
+    for name in ("web", "worker", "beat", "migrate"):
+        assert tls["services"][name]["environment"]["LAUREL_INSECURE_HTTP"] == "false"
+    assert any("/etc/nginx/tls" in volume for volume in tls["services"]["nginx"]["volumes"])

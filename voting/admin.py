@@ -1,13 +1,38 @@
 from django.contrib import admin
 
+from awards.admin_actions import action_confirmation, confirmed_reason
+from awards.roles import MODERATOR, AwardScopedAdmin, OwnAwardsFilter
+
 from .models import AuditEntry, Standing, StandingsSnapshot, Vote
 from .review import votes_set_status_audited
 
 
+def describe_vote(vote: Vote) -> str:
+    when = f"{vote.created_at:%Y-%m-%d %H:%M:%S} UTC"
+    status = vote.get_status_display().lower()
+    return f"{vote.nominee.name}, {when}, from {vote.ip or 'no address'} ({status})"
+
+
+class ChannelFilter(admin.AllValuesFieldListFilter):
+    """The share channels votes came from; votes without one get a name, not an empty link."""
+
+    def choices(self, changelist):
+        for choice in super().choices(changelist):
+            if choice["display"] == "":
+                choice["display"] = "(none)"
+            yield choice
+
+
 @admin.register(Vote)
-class VoteAdmin(admin.ModelAdmin):
+class VoteAdmin(AwardScopedAdmin, admin.ModelAdmin):
+    view_role = change_role = MODERATOR
     list_display = ["created_at", "nominee", "category", "status", "ip", "ref", "voter_short"]
-    list_filter = ["status", "award", "category", "ref"]
+    list_filter = [
+        "status",
+        ("award", OwnAwardsFilter),
+        ("category", OwnAwardsFilter),
+        ("ref", ChannelFilter),
+    ]
     list_select_related = ["nominee", "category"]
     search_fields = ["ip", "voter_key", "nominee__name"]
     date_hierarchy = "created_at"
@@ -26,38 +51,62 @@ class VoteAdmin(admin.ModelAdmin):
     def voter_short(self, vote: Vote) -> str:
         return vote.voter_key[:8]
 
-    def _move(self, request, queryset, status: str, verb: str) -> None:
+    def _move(self, request, queryset, status: str, verb: str, question: str, button: str):
+        page = action_confirmation(
+            self,
+            request,
+            queryset.select_related("nominee"),
+            question=question,
+            button=button,
+            describe=describe_vote,
+        )
+        if page:
+            return page
         changed = votes_set_status_audited(
-            votes=queryset, status=status, user=request.user, reason="Picked in the vote list"
+            votes=queryset,
+            status=status,
+            user=request.user,
+            reason=confirmed_reason(request, "Picked in the vote list"),
         )
         self.message_user(request, f"{changed} vote(s) {verb}. Standings follow within seconds.")
+        return None
 
     @admin.action(description="Quarantine selected votes (stop counting them, under review)")
     def quarantine(self, request, queryset):
-        self._move(request, queryset, Vote.Status.QUARANTINED, "quarantined")
+        question = "Hold these votes for review? They stop counting."
+        return self._move(
+            request, queryset, Vote.Status.QUARANTINED, "quarantined", question, "Yes, hold them"
+        )
 
     @admin.action(description="Void selected votes (never count them)")
     def void(self, request, queryset):
-        self._move(request, queryset, Vote.Status.VOID, "voided")
+        question = "Void these votes? They stop counting."
+        return self._move(request, queryset, Vote.Status.VOID, "voided", question, "Yes, void them")
 
     @admin.action(description="Restore selected votes (count them again)")
     def restore(self, request, queryset):
-        self._move(request, queryset, Vote.Status.COUNTED, "restored")
+        question = "Restore these votes? They count again."
+        return self._move(
+            request, queryset, Vote.Status.COUNTED, "restored", question, "Yes, restore them"
+        )
 
 
 @admin.register(StandingsSnapshot)
-class StandingsSnapshotAdmin(admin.ModelAdmin):
+class StandingsSnapshotAdmin(AwardScopedAdmin, admin.ModelAdmin):
     list_display = ["award", "computed_at", "total_votes", "recomputes"]
     readonly_fields = ["award", "computed_at", "total_votes", "recomputes"]
 
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # Laurel's own bookkeeping: standings_recompute keeps it
+
 
 @admin.register(Standing)
-class StandingAdmin(admin.ModelAdmin):
+class StandingAdmin(AwardScopedAdmin, admin.ModelAdmin):
     list_display = ["nominee", "category", "votes", "category_rank", "overall_rank"]
-    list_filter = ["award", "category"]
+    list_filter = [("award", OwnAwardsFilter), ("category", OwnAwardsFilter)]
     list_select_related = ["nominee", "category"]
     ordering = ["award", "overall_position"]
     search_fields = ["nominee__name"]
@@ -66,13 +115,20 @@ class StandingAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False  # computed from the votes: change the votes instead
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # computed from the votes: void them instead
+
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(AwardScopedAdmin, admin.ModelAdmin):
     """The record of who changed which votes' status: read it, never write it."""
 
+    view_role = MODERATOR
     list_display = ["created_at", "award", "who", "action", "count", "reason"]
-    list_filter = ["award", "action"]
+    list_filter = [("award", OwnAwardsFilter), "action"]
     list_select_related = ["award", "user"]
     search_fields = ["reason"]
     date_hierarchy = "created_at"

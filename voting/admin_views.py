@@ -9,13 +9,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.views.decorators.http import require_http_methods
 
 from awards.models import Award, Nominee
+from awards.roles import MODERATOR, award_for_user_or_404
 
 from .models import AuditEntry
 from .review import (
@@ -132,7 +133,7 @@ class ClusterActionForm(forms.Form):
 @require_http_methods(["GET", "HEAD", "POST"])
 @review_access
 def integrity_review(request: HttpRequest, award_id: int) -> HttpResponse:
-    award = get_object_or_404(Award, pk=award_id)
+    award = award_for_user_or_404(request, award_id, role=MODERATOR)
     if request.method == "POST":
         return _act(request, award)
     form = ReviewFilterForm(request.GET or None, award=award)

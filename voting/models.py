@@ -162,6 +162,14 @@ class AuditEntry(models.Model):
         VOID = "void", "Void"
         RESTORE = "restore", "Restore"
         AUTO_QUARANTINE = "auto_quarantine", "Held automatically"
+        # Organizers' bulk and destructive actions on the catalogue in the admin.
+        HIDE_NOMINEES = "hide_nominees", "Hide nominees"
+        SHOW_NOMINEES = "show_nominees", "Show nominees"
+        REVOKE_STATS = "revoke_stats", "Revoke stats links"
+        DELETE = "delete", "Delete"
+        PUBLISH = "publish", "Publish results"
+        REPUBLISH = "republish", "Re-publish results"
+        REDUCE = "reduce", "Reduce voter data (retention)"
 
     created_at = models.DateTimeField(auto_now_add=True)
     award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="+")
@@ -189,3 +197,41 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         who = self.user or "Laurel"
         return f"{self.get_action_display()} {self.count} vote(s) by {who}"
+
+
+class PublishedResult(models.Model):
+    """A nominee's place in the published results: a frozen copy of the final standings.
+
+    The public pages read these rows once the results are published, so a vote voided later
+    changes nothing public until an organizer re-publishes (voting.results.results_publish).
+    """
+
+    class Result(models.TextChoices):
+        WINNER = "winner", "Winner"
+        FINALIST = "finalist", "Finalist"
+        NONE = "", "—"
+
+    nominee = models.OneToOneField(
+        Nominee, on_delete=models.CASCADE, primary_key=True, related_name="published_result"
+    )
+    award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")
+    votes = models.PositiveIntegerField()
+    # The same ranks and display positions as Standing, as they were when published.
+    category_rank = models.PositiveIntegerField()
+    overall_rank = models.PositiveIntegerField()
+    overall_position = models.PositiveIntegerField()
+    category_position = models.PositiveIntegerField()
+    # Organizers mark winners and finalists; the default is the top N of each category.
+    result = models.CharField(max_length=10, choices=Result.choices, blank=True)
+
+    class Meta:
+        indexes = [
+            # The final overall standings and the overall winners, in display order.
+            models.Index(fields=["award", "overall_position"], name="published_overall"),
+            # A category's final standings.
+            models.Index(fields=["category", "category_position"], name="published_category"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.category_rank} {self.nominee_id}: {self.votes} {self.result}".strip()

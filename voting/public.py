@@ -6,7 +6,8 @@ from datetime import datetime
 
 from awards.models import Award, Category, Nominee
 
-from .models import Standing
+from .models import PublishedResult, Standing
+from .results import published_result, results_frozen
 from .standings import StandingsVisibility, nominee_standing, standings_visibility
 
 WINNER = "winner"
@@ -63,6 +64,8 @@ def public_standing(nominee: Nominee, *, now: datetime) -> PublicStanding:
     visibility = standings_visibility(award, now)
     if visibility.hidden:
         return PublicStanding(visibility)
+    if results_frozen(award, now):
+        return _published_standing(nominee, visibility)
     row = nominee_standing(nominee)
     if row is None or row.votes == 0:
         return PublicStanding(visibility, votes=0 if visibility.show_counts else None)
@@ -72,6 +75,21 @@ def public_standing(nominee: Nominee, *, now: datetime) -> PublicStanding:
         overall_rank=row.overall_rank,
         votes=row.votes if visibility.show_counts else None,
         result=result_for(row.category_rank, award) if results_published(award, now) else None,
+    )
+
+
+def _published_standing(nominee: Nominee, visibility: StandingsVisibility) -> PublicStanding:
+    row = published_result(nominee.pk)
+    if row is None:
+        return PublicStanding(visibility, votes=0)
+    if row.votes == 0:
+        return PublicStanding(visibility, votes=0, result=row.result or None)
+    return PublicStanding(
+        visibility,
+        category_rank=row.category_rank,
+        overall_rank=row.overall_rank,
+        votes=row.votes,
+        result=row.result or None,
     )
 
 
@@ -95,20 +113,25 @@ def award_results(award: Award, *, now: datetime) -> AwardResults | None:
     """The published results: None until `results_published_at` has passed."""
     if not results_published(award, now):
         return None
-    rows = (
-        Standing.objects.select_related("nominee")
-        .filter(award=award, votes__gt=0)
-        .filter(category_rank__lte=award.finalists_per_category)
-        .order_by("category_position")
+    if results_frozen(award, now):
+        # The frozen copy with the organizers' marks.
+        rows = PublishedResult.objects.filter(award=award).exclude(result="")
+        return _results(award, rows, PublishedResult.objects, lambda row: row.result)
+    rows = Standing.objects.filter(award=award, votes__gt=0).filter(
+        category_rank__lte=award.finalists_per_category
     )
+    return _results(award, rows, Standing.objects, lambda row: result_for(row.category_rank, award))
+
+
+def _results(award: Award, placed, table, result) -> AwardResults:
+    """Finalists by category and the overall winners from `table` (the live standings or the
+    frozen copy), whose rows `placed` are the finalists."""
     by_category: dict[int, list[Placing]] = {}
-    for row in rows:
-        placing = Placing(
-            row.nominee, row.category_rank, row.votes, result_for(row.category_rank, award)
-        )
+    for row in placed.select_related("nominee").order_by("category_position"):
+        placing = Placing(row.nominee, row.category_rank, row.votes, result(row))
         by_category.setdefault(row.category_id, []).append(placing)
     winners = (
-        Standing.objects.select_related("nominee", "nominee__category")
+        table.select_related("nominee", "nominee__category")
         .filter(award=award, votes__gt=0, overall_rank=1)
         .order_by("overall_position")
     )

@@ -10,12 +10,13 @@ from operator import attrgetter
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from awards.models import Award, Nominee
 
+from .metrics import recompute_duration_observe
 from .models import Standing, StandingsSnapshot, TallyDelta, Vote
 
 log = logging.getLogger(__name__)
@@ -46,8 +47,10 @@ def standings_recompute(*, award_id: int, now: datetime | None = None) -> Recomp
     transaction, and the pending changes are deleted in the same transaction that applies them,
     so each change is applied exactly once and a crash applies none of them.
     """
-    if not Award.objects.filter(pk=award_id).exists():
+    slug = Award.objects.filter(pk=award_id).values_list("slug", flat=True).first()
+    if slug is None:
         return None
+    started = time.perf_counter()
     StandingsSnapshot.objects.get_or_create(award_id=award_id)
     with transaction.atomic():
         snapshot = StandingsSnapshot.objects.select_for_update().get(award_id=award_id)
@@ -61,6 +64,8 @@ def standings_recompute(*, award_id: int, now: datetime | None = None) -> Recomp
         snapshot.total_votes = sum(row.votes for row in rows.values())
         snapshot.recomputes += 1
         snapshot.save()
+    recompute_duration_observe(seconds=time.perf_counter() - started)
+    standings_version_publish(award_slug=slug, version=snapshot.recomputes)
     return RecomputeResult(award_id, folded, len(changed), snapshot.total_votes)
 
 
@@ -271,21 +276,56 @@ def standings_visibility(award: Award, now: datetime) -> StandingsVisibility:
 
 
 def standings_snapshot(award: Award) -> StandingsSnapshot | None:
-    computed = StandingsSnapshot.objects.filter(award=award, computed_at__isnull=False)
-    snapshot = computed.first()
-    if settings.CELERY_TASK_ALWAYS_EAGER and _stale(snapshot):
-        # Embedded mode runs no beat: the page that finds the standings stale refreshes them,
-        # in-process, at most once per nudge window.
-        standings_nudge(award.pk)
-        snapshot = computed.first()
-    return snapshot
+    return StandingsSnapshot.objects.filter(award=award, computed_at__isnull=False).first()
 
 
-def _stale(snapshot: StandingsSnapshot | None) -> bool:
-    if snapshot is None:
-        return True
-    age = timezone.now() - snapshot.computed_at
-    return age.total_seconds() > settings.STANDINGS_REFRESH_SECONDS
+def standings_catch_up(*, award_slug: str) -> None:
+    """Embedded mode: fold votes not yet in the standings before a page reads them.
+
+    Embedded mode has no beat, and its nudge runs at once rather than after its countdown, so
+    the votes that follow a nudge within its window would wait for the next vote. The pending
+    changes are the flag: the page that finds any recomputes, in-process, so every page shows
+    every counted vote. Real mode leaves this to the worker and the beat: a no-op there.
+    """
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        return
+    now = timezone.now()
+    refreshed_before = now - timedelta(seconds=settings.STANDINGS_REFRESH_SECONDS)
+    # What the beat would pick (awards_due_for_recompute), for this award, in one query.
+    due = Award.objects.filter(slug=award_slug).filter(
+        Exists(TallyDelta.objects.filter(award=OuterRef("pk")))
+        | Q(standings_snapshot__computed_at__isnull=True)
+        | Q(
+            voting_opens__lte=now,
+            voting_closes__gt=now,
+            standings_snapshot__computed_at__lt=refreshed_before,
+        )
+    )
+    award_id = due.values_list("id", flat=True).first()
+    if award_id is not None:
+        standings_recompute(award_id=award_id)
+
+
+def version_key(award_slug: str) -> str:
+    return f"pages:standings:{award_slug}"
+
+
+def standings_version_publish(*, award_slug: str, version: int) -> None:
+    """Tell cached pages (voting/pages.py) that the award's standings changed. Never raises."""
+    try:
+        cache.set(version_key(award_slug), version, timeout=None)
+    except Exception:
+        log.warning("standings version of %s not published; cached pages expire", award_slug)
+
+
+def standings_version(*, award_slug: str) -> int:
+    """The award's standings version (its count of recomputes), from the cache or the database."""
+    version = cache.get(version_key(award_slug))
+    if version is None:
+        snapshots = StandingsSnapshot.objects.filter(award__slug=award_slug)
+        version = snapshots.values_list("recomputes", flat=True).first() or 0
+        standings_version_publish(award_slug=award_slug, version=version)
+    return version
 
 
 def standings_list(award: Award, *, category=None, query: str = ""):
@@ -318,6 +358,8 @@ def standings_leaders(award: Award, *, overall: int = 10, per_category: int = 3)
     by_category: dict = {}
     for row in leaders:
         by_category.setdefault(row.category, []).append(row)
+    for row in [*top, *leaders]:
+        row.nominee.award = award  # each row's link, without a query per row
     return top, by_category
 
 

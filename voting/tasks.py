@@ -3,7 +3,10 @@
 from datetime import datetime
 
 from celery import shared_task
+from django.utils import timezone
 
+from .dashboard import beat_heartbeat
+from .retention import awards_due_for_reduction, votes_reduce
 from .standings import awards_due_for_recompute, standings_recompute
 
 
@@ -15,6 +18,7 @@ def standings_recompute_task(award_id: int) -> None:
 @shared_task(acks_late=True, ignore_result=True)
 def standings_recompute_due() -> None:
     """The periodic catch-up: every award with votes not yet in its standings."""
+    beat_heartbeat()  # the dashboard's sign that beat and a worker are alive
     for award_id in awards_due_for_recompute():
         standings_recompute(award_id=award_id)
 
@@ -41,3 +45,10 @@ def cluster_hold_task(
         since=datetime.fromisoformat(since),
         until=datetime.fromisoformat(until),
     )
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def votes_reduce_due() -> None:
+    """Hourly: reduce voter data on every award whose retention period has passed."""
+    for award_id in awards_due_for_reduction(timezone.now()):
+        votes_reduce(award_id=award_id)

@@ -1,34 +1,46 @@
-import json
 import re
 from datetime import datetime
+from functools import partial
 from urllib.parse import urlencode
 
 from django.core import signing
 from django.core.paginator import Paginator
 from django.http import (
+    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseNotAllowed,
     HttpResponseRedirect,
     JsonResponse,
 )
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_ratelimit.exceptions import Ratelimited
 
-from awards.lookups import nominee_for_voting
-from awards.models import Nominee
-from awards.views import get_award_or_404, get_category_or_404, get_nominee_or_404, search_query
+from awards.lookups import (
+    get_award_or_404,
+    get_category_or_404,
+    get_nominee_or_404,
+    nominee_for_voting,
+    search_query,
+)
+from awards.models import Award, Nominee
 
 from . import share_images
 from .integrity import pow_difficulty
+from .metrics import vote_outcome_count
+from .models import PublishedResult
+from .pages import page_cached
 from .pow import challenge_issue
 from .public import public_standing
+from .results import results_frozen, results_list
 from .services import Outcome, VoteResult, vote_cast, voter_next_vote_at
 from .share_views import image_response
 from .standings import (
@@ -37,9 +49,23 @@ from .standings import (
     standings_snapshot,
     standings_visibility,
 )
-from .tokens import token_issue
+from .tokens import token_check, token_issue, token_lifetime
 from .voters import voter_from, voter_key
 
+# The nominee page's shared vote box (voting/nominee.html): its markers, and the stand-ins for
+# what each request fills in (plain words, which the template leaves as they are).
+VOTE_BOX_START, VOTE_BOX_END = "<!--laurel:vote-box-->", "<!--/laurel:vote-box-->"
+STANDINS = {
+    "csrf_token": "laurel-standin-csrf",
+    "vote_token": "laurel-standin-token",
+    "challenge": "laurel-standin-challenge",
+    "ref": "laurel-standin-ref",
+}
+REF_INPUT = '<input type="hidden" name="ref" value="{}">'
+STANDIN_CSRF = STANDINS["csrf_token"].encode()
+STANDIN_TOKEN = STANDINS["vote_token"].encode()
+STANDIN_CHALLENGE = STANDINS["challenge"].encode()
+STANDIN_REF_INPUT = REF_INPUT.format(STANDINS["ref"]).encode()
 # A vote form is a CSRF token and a channel name; anything much larger is not a vote.
 MAX_VOTE_BODY = 4096
 STANDINGS_PER_PAGE = 50
@@ -72,51 +98,121 @@ def wants_json(request: HttpRequest) -> bool:
 def vote_box_context(
     request: HttpRequest, nominee: Nominee, now: datetime, result: VoteResult | None
 ) -> dict:
-    if result is None:
-        next_vote_at = voter_next_vote_at(nominee=nominee, voter_key=voter_key(request), now=now)
-    else:
+    if result is not None:
         next_vote_at = result.next_vote_at
-    is_open = nominee.award.is_open(now)
+    elif voter_key(request) and getattr(request, "_laurel_voter_key_is_new", False):
+        next_vote_at = None  # a browser seen for the first time has no ballot to look up
+    else:
+        next_vote_at = voter_next_vote_at(nominee=nominee, voter_key=voter_key(request), now=now)
     context = {
         "award": nominee.award,
         "nominee": nominee,
         "now": now,
+        "is_open": nominee.award.is_open(now),
         "result": result,
         "next_vote_at": next_vote_at,
-        "is_open": is_open,
         "ref": clean_ref(request.GET.get("ref") or request.POST.get("ref")),
-        "share_url": request.build_absolute_uri(nominee.get_absolute_url()),
-        # A daily reminder in the voter's calendar (voting/share_views.py); add ?at=HH:MM&tz=...
-        "reminder_url": reverse("reminder", args=[nominee.award.slug, nominee.slug]),
     }
-    if is_open and not (next_vote_at and next_vote_at > now):
+    if context["is_open"] and not (next_vote_at and next_vote_at > now):
         context.update(vote_form_context(request, nominee, now))
     return context
 
 
+def nominee_shared_context(request: HttpRequest, nominee: Nominee, now: datetime) -> dict:
+    """What the nominee's page shows every visitor alike."""
+    return {
+        "award": nominee.award,
+        "nominee": nominee,
+        "now": now,
+        "is_open": nominee.award.is_open(now),
+        "share_url": request.build_absolute_uri(nominee.get_absolute_url()),
+        # A daily reminder in the voter's calendar (voting/share_views.py); add ?at=HH:MM&tz=...
+        "reminder_url": reverse("reminder", args=[nominee.award.slug, nominee.slug]),
+    }
+
+
 def vote_form_context(request: HttpRequest, nominee: Nominee, now: datetime) -> dict:
-    """A fresh one-time token and its browser check for one rendered Vote button."""
+    """A fresh one-time token for one rendered Vote button, and where its browser check is.
+
+    The check itself is priced and issued by vote_challenge when the widget asks for it, so
+    rendering the page costs one signature, not a trip to the limit store.
+    """
+    token = token_issue(voter_key=voter_key(request), nominee_id=nominee.pk, now=now)
+    url = reverse("vote-challenge", args=[nominee.award.slug, nominee.slug])
+    return {"vote_token": token.value, "challenge": f"{url}?{urlencode({'token': token.value})}"}
+
+
+@never_cache
+@require_safe
+def vote_challenge(request: HttpRequest, award_slug: str, nominee_slug: str) -> JsonResponse:
+    """The browser check for one rendered Vote button (its token), at the current price."""
+    nominee = nominee_for_voting(award_slug, nominee_slug)
     voter = voter_from(request)
-    token = token_issue(voter_key=voter.key, nominee_id=nominee.pk, now=now)
-    difficulty = pow_difficulty(award=nominee.award, nominee=nominee, voter=voter, now=now)
-    challenge = challenge_issue(
-        token_nonce=token.nonce, difficulty=difficulty, expires_at=token.expires_at
+    now = timezone.now()
+    checked = token_check(
+        value=request.GET.get("token"), voter_key=voter.key, nominee_id=nominee.pk, now=now
     )
-    return {"vote_token": token.value, "challenge": json.dumps(challenge)}
+    if not checked.ok:
+        # The widget gives up and the vote goes without the check, to be asked to confirm.
+        return JsonResponse({"error": "Reload the page to vote.", "status": 400}, status=400)
+    difficulty = pow_difficulty(award=nominee.award, nominee=nominee, voter=voter, now=now)
+    expires_at = checked.issued_at + token_lifetime()
+    challenge = challenge_issue(
+        token_nonce=checked.nonce, difficulty=difficulty, expires_at=expires_at
+    )
+    return JsonResponse(challenge)
 
 
 @never_cache
 @vary_on_headers("Cookie")
 def nominee(request: HttpRequest, award_slug: str, nominee_slug: str) -> HttpResponse:
-    """The nominee's page, which is also the link nominees share: it shows the Vote button."""
-    nominee = get_nominee_or_404(award_slug, nominee_slug)
+    """The nominee's page, which is also the link nominees share: it shows the Vote button.
+
+    Everything but the vote box's secrets is the same for every visitor and comes from the
+    cache (voting/pages.py); the voter's own state, CSRF token and one-time vote token are
+    filled in for each request (vote_box_fill).
+    """
+
+    def build() -> tuple[HttpResponse, Award]:
+        nominee = get_nominee_or_404(award_slug, nominee_slug)
+        context = nominee_page_context(request, nominee, timezone.now())
+        return render(request, "voting/nominee.html", context), nominee.award
+
+    def fill(page: bytes) -> bytes:
+        # The vote endpoint's in-memory catalogue: a cached page costs no catalogue query.
+        try:
+            nominee = nominee_for_voting(award_slug, nominee_slug)
+        except Http404:
+            nominee = get_nominee_or_404(award_slug, nominee_slug)  # added seconds ago
+        return vote_box_fill(request, nominee, page)
+
+    response = page_cached(request, award_slug=award_slug, build=build, fill=fill)
+    if OUTCOME_COOKIE in request.COOKIES:
+        response.delete_cookie(OUTCOME_COOKIE, path=request.path, samesite="Lax")
+    return response
+
+
+def vote_box_fill(request: HttpRequest, nominee: Nominee, page: bytes) -> bytes:
+    """The shared page with this voter's vote box: the shared box with this request's secrets
+    when the voter may vote and nothing else is to be said, else the box rendered for them."""
     now = timezone.now()
     result = outcome_shown_once(request, nominee, now)
-    context = nominee_page_context(request, nominee, now, result)
-    response = render(request, "voting/nominee.html", context)
-    if OUTCOME_COOKIE in request.COOKIES:
-        response.delete_cookie(OUTCOME_COOKIE, path=nominee.get_absolute_url(), samesite="Lax")
-    return response
+    context = vote_box_context(request, nominee, now, result)
+    has_form = "vote_token" in context
+    if result is None and context["next_vote_at"] is None and has_form == (STANDIN_TOKEN in page):
+        if not has_form:
+            return page  # voting is not open: the shared box is everyone's
+        ref = context["ref"]
+        return (
+            page.replace(STANDIN_TOKEN, escape(context["vote_token"]).encode(), 1)
+            .replace(STANDIN_CHALLENGE, escape(context["challenge"]).encode(), 1)
+            .replace(STANDIN_CSRF, escape(get_token(request)).encode(), 1)
+            .replace(STANDIN_REF_INPUT, REF_INPUT.format(escape(ref)).encode() if ref else b"", 1)
+        )
+    context["visibility"] = standings_visibility(nominee.award, now)
+    box = render_to_string("voting/_vote_box.html", context, request=request).encode()
+    start, end = page.index(VOTE_BOX_START.encode()), page.index(VOTE_BOX_END.encode())
+    return page[:start] + box + page[end + len(VOTE_BOX_END) :]
 
 
 def outcome_shown_once(request: HttpRequest, nominee: Nominee, now: datetime) -> VoteResult | None:
@@ -139,12 +235,12 @@ def outcome_shown_once(request: HttpRequest, nominee: Nominee, now: datetime) ->
     return VoteResult(outcome, next_vote_at=next_vote_at, reasons=reasons)
 
 
-def nominee_page_context(
-    request: HttpRequest, nominee: Nominee, now: datetime, result: VoteResult | None
-) -> dict:
+def nominee_page_context(request: HttpRequest, nominee: Nominee, now: datetime) -> dict:
     public = public_standing(nominee, now=now)
     return {
-        **vote_box_context(request, nominee, now, result),
+        **nominee_shared_context(request, nominee, now),
+        # The vote box a visitor who may vote sees, with stand-ins (vote_box_fill).
+        "standins": STANDINS,
         "visibility": public.visibility,
         # What the page, its share prompt and its link preview may say of the standing.
         "public": public,
@@ -181,6 +277,7 @@ def vote(request: HttpRequest, award_slug: str, nominee_slug: str) -> HttpRespon
         proof=request.POST.get("altcha"),
         ref=ref,
     )
+    vote_outcome_count(outcome=result.outcome)
     if result.outcome is Outcome.RATE_LIMITED:
         request._laurel_retry_after = result.retry_after
         raise Ratelimited()
@@ -250,12 +347,21 @@ def standings_context(request: HttpRequest, award, category=None) -> dict:
     if visibility.hidden:
         return context  # nothing about the standings is even read
     query = search_query(request)
-    rows = standings_list(award, category=category, query=query)
+    # Once published, the frozen final standings: later voids wait for a re-publication.
+    frozen = results_frozen(award, now)
+    if frozen:
+        rows = results_list(award, category=category, query=query)
+    else:
+        rows = standings_list(award, category=category, query=query)
+    page = Paginator(rows, STANDINGS_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    for row in page.object_list:
+        row.nominee.award = award  # each row's link, without a query per row
     context.update(
         {
-            "snapshot": standings_snapshot(award),
+            "snapshot": None if frozen else standings_snapshot(award),
             "query": query,
-            "page": Paginator(rows, STANDINGS_PER_PAGE).get_page(request.GET.get("page")),
+            "page": page,
             "categories": award.categories.all(),
         }
     )
@@ -263,14 +369,20 @@ def standings_context(request: HttpRequest, award, category=None) -> dict:
 
 
 def standings(request: HttpRequest, award_slug: str) -> HttpResponse:
-    award = get_award_or_404(award_slug)
-    return render(request, "voting/standings.html", standings_context(request, award))
+    def build() -> tuple[HttpResponse, Award]:
+        award = get_award_or_404(award_slug)
+        return render(request, "voting/standings.html", standings_context(request, award)), award
+
+    return page_cached(request, award_slug=award_slug, build=build)
 
 
 def category_standings(request: HttpRequest, award_slug: str, category_slug: str) -> HttpResponse:
-    category = get_category_or_404(award_slug, category_slug)
-    context = standings_context(request, category.award, category)
-    return render(request, "voting/standings.html", context)
+    def build() -> tuple[HttpResponse, Award]:
+        category = get_category_or_404(award_slug, category_slug)
+        context = standings_context(request, category.award, category)
+        return render(request, "voting/standings.html", context), category.award
+
+    return page_cached(request, award_slug=award_slug, build=build)
 
 
 def standing_json(request, row, visibility: StandingsVisibility, *, category: bool) -> dict:
@@ -285,12 +397,22 @@ def standing_json(request, row, visibility: StandingsVisibility, *, category: bo
         "category_rank": row.category_rank if ranked else None,
         "overall_rank": row.overall_rank if ranked else None,
     }
+    if isinstance(row, PublishedResult):
+        # Published results: "winner", "finalist" or null, as the organizers marked them.
+        item["result"] = row.result or None
     if visibility.show_counts:
         item["votes"] = row.votes
     return item
 
 
 def standings_api(request: HttpRequest, award_slug: str, category_slug: str | None = None):
+    build = partial(standings_api_response, request, award_slug, category_slug)
+    return page_cached(request, award_slug=award_slug, build=build)
+
+
+def standings_api_response(
+    request: HttpRequest, award_slug: str, category_slug: str | None
+) -> tuple[JsonResponse, Award]:
     if category_slug is None:
         award, category = get_award_or_404(award_slug), None
     else:
@@ -308,9 +430,15 @@ def standings_api(request: HttpRequest, award_slug: str, category_slug: str | No
         payload["reason"] = visibility.reason
     else:
         page, snapshot = context["page"], context["snapshot"]
+        final = results_frozen(award, context["now"])
+        if final:
+            updated_at = award.results_published_at
+        else:
+            updated_at = snapshot.computed_at if snapshot else None
         payload.update(
             {
-                "updated_at": snapshot.computed_at.isoformat() if snapshot else None,
+                "final": final,
+                "updated_at": updated_at.isoformat() if updated_at else None,
                 "page": page.number,
                 "pages": page.paginator.num_pages,
                 "count": page.paginator.count,
@@ -319,10 +447,17 @@ def standings_api(request: HttpRequest, award_slug: str, category_slug: str | No
                 ],
             }
         )
-    return JsonResponse(payload, headers={"Access-Control-Allow-Origin": "*"})
+    return JsonResponse(payload, headers={"Access-Control-Allow-Origin": "*"}), award
 
 
-def nominee_api(request: HttpRequest, award_slug: str, nominee_slug: str) -> JsonResponse:
+def nominee_api(request: HttpRequest, award_slug: str, nominee_slug: str) -> HttpResponse:
+    build = partial(nominee_api_response, request, award_slug, nominee_slug)
+    return page_cached(request, award_slug=award_slug, build=build)
+
+
+def nominee_api_response(
+    request: HttpRequest, award_slug: str, nominee_slug: str
+) -> tuple[JsonResponse, Award]:
     nominee = get_nominee_or_404(award_slug, nominee_slug)
     now = timezone.now()
     public = public_standing(nominee, now=now)
@@ -340,7 +475,7 @@ def nominee_api(request: HttpRequest, award_slug: str, nominee_slug: str) -> Jso
     }
     if public.visibility.hidden:
         payload["reason"] = public.visibility.reason
-        return JsonResponse(payload, headers={"Access-Control-Allow-Origin": "*"})
+        return JsonResponse(payload, headers={"Access-Control-Allow-Origin": "*"}), nominee.award
     # Ranks are null while the nominee has no votes.
     payload.update(
         {
@@ -351,4 +486,4 @@ def nominee_api(request: HttpRequest, award_slug: str, nominee_slug: str) -> Jso
     )
     if public.votes is not None:
         payload["votes"] = public.votes
-    return JsonResponse(payload, headers={"Access-Control-Allow-Origin": "*"})
+    return JsonResponse(payload, headers={"Access-Control-Allow-Origin": "*"}), nominee.award

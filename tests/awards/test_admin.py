@@ -1,6 +1,7 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from tests.factories import CategoryFactory, NomineeFactory
 
@@ -9,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 def nominee_list_queries(client) -> tuple[int, int]:
     with CaptureQueriesContext(connection) as queries:
-        response = client.get("/admin/awards/nominee/", {"all": ""})
+        response = client.get(reverse("admin:awards_nominee_changelist"), {"all": ""})
     assert response.status_code == 200
     return len(queries), len(response.context["cl"].result_list)
 
@@ -29,20 +30,22 @@ def test_nominee_admin_list_query_count_does_not_grow_with_nominees(client, orga
 
 def test_organizer_can_search_nominees_by_handle(client, organizer, nominee):
     client.force_login(organizer)
-    response = client.get("/admin/awards/nominee/", {"q": nominee.twitter_handle})
+    response = client.get(reverse("admin:awards_nominee_changelist"), {"q": nominee.twitter_handle})
     assert [n.pk for n in response.context["cl"].result_list] == [nominee.pk]
 
 
 def test_organizer_can_filter_nominees_by_category(client, organizer, nominee):
     other = NomineeFactory(award=nominee.award, category=CategoryFactory(award=nominee.award))
     client.force_login(organizer)
-    response = client.get("/admin/awards/nominee/", {"category": str(other.category_id)})
+    response = client.get(
+        reverse("admin:awards_nominee_changelist"), {"category": str(other.category_id)}
+    )
     assert [n.pk for n in response.context["cl"].result_list] == [other.pk]
 
 
 def test_award_admin_edits_categories_inline(client, organizer, experts):
     client.force_login(organizer)
-    response = client.get(f"/admin/awards/award/{experts.award_id}/change/")
+    response = client.get(reverse("admin:awards_award_change", args=[experts.award_id]))
     assert response.status_code == 200
     assert 'name="categories-0-name"' in response.text
 
@@ -51,7 +54,7 @@ def test_admin_refuses_a_nominee_in_another_awards_category(client, organizer, n
     foreign = CategoryFactory()
     client.force_login(organizer)
     response = client.post(
-        f"/admin/awards/nominee/{nominee.pk}/change/",
+        reverse("admin:awards_nominee_change", args=[nominee.pk]),
         {
             "award": nominee.award_id,
             "category": foreign.pk,
@@ -81,8 +84,8 @@ def test_organizer_voids_votes_in_the_admin_and_the_standings_follow(client, org
     client.force_login(organizer)
     stuffed = list(Vote.objects.values_list("pk", flat=True)[:2])
     response = client.post(
-        "/admin/voting/vote/",
-        {"action": "void", "_selected_action": [str(pk) for pk in stuffed]},
+        reverse("admin:voting_vote_changelist"),
+        {"action": "void", "_selected_action": [str(pk) for pk in stuffed], "post": "yes"},
         follow=True,
     )
     assert "2 vote(s) voided" in response.text
@@ -93,15 +96,15 @@ def test_organizer_voids_votes_in_the_admin_and_the_standings_follow(client, org
 
 def test_votes_cannot_be_deleted_or_invented_in_the_admin(client, organizer, nominee):
     client.force_login(organizer)
-    assert client.get("/admin/voting/vote/add/").status_code == 403
-    response = client.get("/admin/voting/vote/")
+    assert client.get(reverse("admin:voting_vote_add")).status_code == 403
+    response = client.get(reverse("admin:voting_vote_changelist"))
     assert response.status_code == 200
     assert 'value="delete_selected"' not in response.text
 
 
 def test_organizers_set_the_integrity_thresholds_on_the_award(client, organizer, award):
     client.force_login(organizer)
-    page = client.get(f"/admin/awards/award/{award.pk}/change/")
+    page = client.get(reverse("admin:awards_award_change", args=[award.pk]))
     assert "Integrity" in page.text
     for field in ("new_voters_per_address", "burst_floor", "pow_max_difficulty"):
         assert f'name="{field}"' in page.text

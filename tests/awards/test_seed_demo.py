@@ -2,6 +2,7 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from awards.models import Award, Nominee
 
@@ -56,7 +57,7 @@ def test_demo_prints_working_organizer_credentials(client, capsys):
     match = re.search(r"username: (\S+)  password: (\S+)", output)
     assert match, output
     assert client.login(username=match[1], password=match[2])
-    assert client.get("/admin/awards/nominee/").status_code == 200
+    assert client.get(reverse("admin:awards_nominee_changelist")).status_code == 200
 
 
 def test_demo_names_and_handles_are_unique():

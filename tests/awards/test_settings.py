@@ -1,6 +1,7 @@
 """Settings are read from the environment once; bad values stop start-up naming the variable."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -82,6 +83,11 @@ def test_real_mode_refuses_to_start_without_a_required_variable(missing):
         ("DATABASE_CONN_MAX_AGE", "soon", "DATABASE_CONN_MAX_AGE must be a whole number"),
         ("REDIS_TIMEOUT", "-1", "REDIS_TIMEOUT must be greater than zero"),
         ("LAUREL_MODE", "production", "LAUREL_MODE must be 'embedded' or 'real'"),
+        ("REDIS_TIMEOUT", "fast", "REDIS_TIMEOUT must be a number, not 'fast'"),
+        ("REDIS_TIMEOUT", "1e3x", "REDIS_TIMEOUT must be a number"),
+        ("VOTE_TOKEN_SECONDS", "30", "VOTE_TOKEN_SECONDS must be at least 60"),
+        ("LAUREL_INSECURE_HTTP", "sometimes", "LAUREL_INSECURE_HTTP must be a boolean"),
+        ("SECURE_HSTS_SECONDS", "a year", "SECURE_HSTS_SECONDS must be a whole number"),
     ],
 )
 def test_malformed_values_stop_start_up_naming_the_variable(name, value, message):
@@ -95,3 +101,44 @@ def test_debug_can_be_turned_on_explicitly_in_real_mode():
     result = load_settings({**REAL, "DEBUG": "true"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[1] == "True"
+
+
+def test_a_blank_value_counts_as_unset():
+    result = load_settings({**REAL, "DEBUG": "", "DATABASE_CONN_MAX_AGE": " "})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[1] == "False"
+
+
+def test_a_secret_is_taken_literally_even_when_it_starts_with_a_dollar():
+    # django-environ on its own would look up a variable named after the rest of the value.
+    secret = "$" + "k" * 40
+    result = load_settings({**REAL, "SECRET_KEY": secret})
+    assert result.returncode == 0, result.stderr
+
+
+def test_an_env_file_is_read_only_when_named_and_the_environment_wins(tmp_path):
+    env_file = tmp_path / "laurel.env"
+    env_file.write_text(
+        "DATABASE_URL=postgres://laurel@db.internal:5433/laurel\n"
+        "REDIS_URL=redis://cache.internal:6379/0\n"
+        f"SECRET_KEY={'y' * 40}\n"
+        "ALLOWED_HOSTS=from-the-file.example.com\n"
+    )
+    # Not named: nothing is read from it, so embedded mode.
+    assert load_settings({}).stdout.split()[0] == "embedded"
+    named = load_settings({"LAUREL_ENV_FILE": str(env_file), "ALLOWED_HOSTS": "from-env.example"})
+    assert named.returncode == 0, named.stderr
+    words = named.stdout.split()
+    assert (words[0], words[3], words[-1]) == ("real", "db.internal", "from-env.example")
+
+
+SETTINGS_READ = re.compile(r"""\benv(?:\.\w+)?\(\s*["']([A-Z][A-Z0-9_]*)["']""")
+EXAMPLE_NAMES = re.compile(r"^#?\s*([A-Z][A-Z0-9_]*)=", re.MULTILINE)
+
+
+def test_every_variable_settings_reads_is_documented_in_env_example():
+    read = set(SETTINGS_READ.findall((ROOT / "awards" / "settings.py").read_text()))
+    documented = set(EXAMPLE_NAMES.findall((ROOT / ".env.example").read_text()))
+    assert {"DATABASE_URL", "SECRET_KEY", "LAUREL_INSECURE_HTTP"} <= read  # the pattern finds them
+    assert read - documented == set()
+    assert documented - read == set()  # nor does the example offer a variable nobody reads

@@ -7,6 +7,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
+from awards.models import AwardStaff
 from tests.factories import AwardFactory, CategoryFactory, NomineeFactory
 from voting.models import AuditEntry, Standing, TallyDelta, Vote
 from voting.review import Dimension, cluster_filter, review_clusters, review_timeline
@@ -306,10 +307,11 @@ def test_each_cluster_links_to_exactly_its_votes_in_the_vote_list(
 
 def test_the_award_admin_links_to_the_integrity_review(organizer_client, award):
     url = review_url(award)
-    assert url in organizer_client.get("/admin/awards/award/").text
-    assert url in organizer_client.get(f"/admin/awards/award/{award.pk}/change/").text
+    assert url in organizer_client.get(reverse("admin:awards_award_changelist")).text
+    assert url in organizer_client.get(reverse("admin:awards_award_change", args=[award.pk])).text
     assert (
-        "Available once the award is saved" in organizer_client.get("/admin/awards/award/add/").text
+        "Available once the award is saved"
+        in organizer_client.get(reverse("admin:awards_award_add")).text
     )
 
 
@@ -337,6 +339,8 @@ def test_only_staff_allowed_to_change_votes_may_review(client, django_user_model
     staff.user_permissions.add(Permission.objects.get(codename="change_vote"))
     staff = django_user_model.objects.get(pk=staff.pk)  # forget the cached permissions
     client.force_login(staff)
+    assert client.get(url).status_code == 404  # not one of the awards they work on
+    AwardStaff.objects.create(award=nominee.award, user=staff, role=AwardStaff.Role.MODERATOR)
     assert client.get(url).status_code == 200
     act(client, nominee.award, value=SCRIPT, confirmed="1")
     assert statuses(votes) == ["quarantined"] * 3
@@ -429,8 +433,8 @@ def test_the_vote_lists_actions_write_the_audit_log(organizer_client, organizer,
     picked = cast(nominee, 2) + cast(other_award, 1)
 
     organizer_client.post(
-        "/admin/voting/vote/",
-        {"action": "void", "_selected_action": [str(v.pk) for v in picked]},
+        reverse("admin:voting_vote_changelist"),
+        {"action": "void", "_selected_action": [str(v.pk) for v in picked], "post": "yes"},
     )
 
     entries = AuditEntry.objects.order_by("award_id")
@@ -446,16 +450,16 @@ def test_the_audit_log_is_read_only_and_names_laurel(organizer_client, nominee):
         award=nominee.award, action="auto_quarantine", reason="Burst", count=12
     )
     changelist = organizer_client.get(
-        "/admin/voting/auditentry/",
+        reverse("admin:voting_auditentry_changelist"),
         {"award__id__exact": nominee.award_id, "action": "auto_quarantine"},
     )
 
     assert [e.pk for e in changelist.context["cl"].result_list] == [entry.pk]
     assert "Laurel" in changelist.text
-    assert organizer_client.get("/admin/voting/auditentry/add/").status_code == 403
-    change_url = f"/admin/voting/auditentry/{entry.pk}/change/"
+    assert organizer_client.get(reverse("admin:voting_auditentry_add")).status_code == 403
+    change_url = reverse("admin:voting_auditentry_change", args=[entry.pk])
     assert organizer_client.post(change_url, {"reason": "edited"}).status_code == 403
-    delete_url = f"/admin/voting/auditentry/{entry.pk}/delete/"
+    delete_url = reverse("admin:voting_auditentry_delete", args=[entry.pk])
     assert organizer_client.post(delete_url, {"post": "yes"}).status_code == 403
     entry.refresh_from_db()
     assert entry.reason == "Burst"

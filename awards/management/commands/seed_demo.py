@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -138,7 +139,8 @@ class Command(BaseCommand):
             )
         )
         self.stdout.write(f"Public page: /{award.slug}/")
-        self.stdout.write(f"Organizer login: /admin/  username: {organizer}  password: {password}")
+        login = reverse("admin:index")
+        self.stdout.write(f"Organizer login: {login}  username: {organizer}  password: {password}")
 
     def seed_award(self) -> Award:
         opens, closes = demo_window(timezone.now())

@@ -1,0 +1,219 @@
+"""Public pages against a bare view returning a cached 20 KB page, on one stack in one run.
+
+    .venv/bin/python bench/page_bench.py [--duration 10] [--rounds 3] [--connections 64]
+
+Target (the issue): the nominee page, the award home, the overall standings and their JSON each
+reach at least 90% of the bare view's requests/s, and a web worker's memory (RSS) stays under
+100 MB. gunicorn gthread 3x4, PostgreSQL, Redis; 20,000 counted votes over the demo award's
+984 nominees (Zipf), standings recomputed every 5 s as the beat does. wrk sends no cookies, so
+every nominee-page request is a first-time visitor who gets a fresh vote token and browser
+check; nor Accept-Encoding, as when the issue measured.
+"""
+
+import argparse
+import json
+import random
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.stack import Stack, busy_elsewhere, cpu_seconds, save_results, wait_until_quiet
+
+AWARD = "sbia-2012"
+VOTES = 20_000
+TARGET = 0.90
+RSS_LIMIT_MB = 100
+BARE = "bare cached 20 KB page"
+# As the TLS proxy in front of Laurel says (real mode redirects plain HTTP to HTTPS).
+PROXY_HEADER = "X-Forwarded-Proto: https"
+DONE_LUA = """
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRK {"requests": %d, "seconds": %f, "non_2xx": %d, ' ..
+    '"socket_errors": %d, "p50_ms": %f, "p99_ms": %f}\\n', summary.requests,
+    summary.duration / 1e6, e.status, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
+"""
+
+
+def seed_votes(award_id: int) -> str:
+    """VOTES counted votes, Zipf over the award's nominees; returns the leader's slug."""
+    from django.utils import timezone
+
+    from awards.models import Nominee
+    from voting.models import Vote
+    from voting.standings import standings_rebuild
+
+    nominees = list(Nominee.objects.filter(award_id=award_id).values_list("pk", "category_id"))
+    weights = [1 / rank for rank in range(1, len(nominees) + 1)]
+    now, rng = timezone.now(), random.Random(1)
+    picks = rng.choices(nominees, weights, k=VOTES)
+    Vote.objects.bulk_create(
+        [
+            Vote(
+                award_id=award_id,
+                nominee_id=pk,
+                category_id=category_id,
+                created_at=now - timedelta(seconds=n),
+                voter_key=f"{n:032x}",
+                ip=f"10.{n // 65536}.{n // 256 % 256}.{n % 256}",
+            )
+            for n, (pk, category_id) in enumerate(picks)
+        ],
+        batch_size=2000,
+    )
+    standings_rebuild(award_id=award_id)
+    return Nominee.objects.get(pk=nominees[0][0]).slug
+
+
+def beat(award_id: int, stop: threading.Event) -> None:
+    """What the beat does for an open award: a recompute every STANDINGS_REFRESH_SECONDS."""
+    from django.conf import settings
+
+    from voting.standings import standings_recompute
+
+    while not stop.wait(settings.STANDINGS_REFRESH_SECONDS):
+        standings_recompute(award_id=award_id)
+
+
+def run_wrk(url: str, script: Path, seconds: int, connections: int, *, wait: bool) -> dict:
+    if wait:
+        wait_until_quiet()  # another test run on this machine would skew the figures
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
+    command += ["-H", PROXY_HEADER]
+    cpu, began = cpu_seconds(), time.monotonic()
+    done = subprocess.run([*command, "-s", str(script), url], capture_output=True, text=True)
+    busy = busy_elsewhere(cpu, cpu_seconds(), time.monotonic() - began)
+    found = re.search(r"^WRK (\{.*\})$", done.stdout, re.MULTILINE)
+    if done.returncode or not found:
+        sys.exit(f"wrk failed:\n{done.stdout}\n{done.stderr}")
+    result = json.loads(found[1])
+    return result | {"rps": result["requests"] / result["seconds"], "busy_elsewhere": busy}
+
+
+def worker_rss_mb(master: int) -> list[float]:
+    """Resident memory of each gunicorn worker (the master's children), in MB."""
+    sizes = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines())
+        except OSError:
+            continue
+        if int(fields["PPid"]) == master:
+            sizes.append(int(fields["VmRSS"].split()[0]) / 1024)
+    return sorted(sizes)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per run (10)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds over every page (3)")
+    parser.add_argument("--warmup", type=int, default=2, help="warm-up seconds per page (2)")
+    parser.add_argument("--connections", type=int, default=64, help="wrk connections (64)")
+    parser.add_argument(
+        "--busy-ok", action="store_true", help="measure without waiting for a quiet machine"
+    )
+    args = parser.parse_args()
+    with Stack(settings="bench.settings") as stack:
+        from django import db
+
+        from awards.models import Award
+
+        award_id = Award.objects.get(slug=AWARD).pk
+        leader = seed_votes(award_id)
+        db.connections.close_all()
+        pages = {
+            BARE: "/bench/page/",
+            "nominee page": f"/{AWARD}/{leader}/",
+            "award home": f"/{AWARD}/",
+            "overall standings": f"/{AWARD}/standings/",
+            "standings JSON": f"/api/{AWARD}/standings/",
+        }
+        stack.start(workers=3, threads=4)
+        for path in pages.values():
+            name, value = PROXY_HEADER.split(": ")
+            request = urllib.request.Request(stack.url + path, headers={name: value})
+            with urllib.request.urlopen(request, timeout=10) as response:
+                if response.status != 200 or response.url != stack.url + path:
+                    sys.exit(f"{path} answers {response.status} at {response.url}")
+        stop = threading.Event()
+        threading.Thread(target=beat, args=(award_id, stop), daemon=True).start()
+        (stack.dir / "done.lua").write_text(DONE_LUA)
+        runs: dict[str, list[dict]] = {name: [] for name in pages}
+        # Each page right after its own bare run, so that each share compares neighbours.
+        ratios: dict[str, list[float]] = {name: [] for name in pages if name != BARE}
+        for round_ in range(args.rounds + 1):  # round 0 is the warm-up
+            for name in ratios:
+                pair = []
+                for measured in (BARE, name):
+                    seconds = args.duration if round_ else args.warmup
+                    script, wait = stack.dir / "done.lua", not args.busy_ok
+                    url = stack.url + pages[measured]
+                    pair.append(run_wrk(url, script, seconds, args.connections, wait=wait))
+                    runs[measured].append(pair[-1])
+                    print(
+                        f"{f'round {round_}' if round_ else 'warm-up'} {measured}: "
+                        f"{pair[-1]['rps']:.0f} req/s, p50 {pair[-1]['p50_ms']:.1f} ms, "
+                        f"p99 {pair[-1]['p99_ms']:.1f} ms",
+                        flush=True,
+                    )
+                if round_:
+                    ratios[name].append(pair[1]["rps"] / pair[0]["rps"])
+        rss = worker_rss_mb(stack.processes["gunicorn"].pid)
+        stop.set()
+        problems = [f"server log: {line}" for line in stack.errors()[:20]]
+    for name, measured in runs.items():
+        for i, run in enumerate(measured):
+            found = {
+                "non-2xx answers": run["non_2xx"],
+                "socket errors": run["socket_errors"],
+                "other processes used the CPU": run["busy_elsewhere"],
+            }
+            problems += [f"{name} run {i}: {what}: {n}" for what, n in found.items() if n]
+    keys = ("rps", "p50_ms", "p99_ms")
+    warmups = {name: 1 if name != BARE else len(ratios) for name in runs}
+    median = {
+        n: {k: statistics.median(r[k] for r in runs[n][warmups[n] :]) for k in keys} for n in runs
+    }
+    share = {name: statistics.median(each) for name, each in ratios.items()}
+    passed = min(share.values()) >= TARGET and max(rss) < RSS_LIMIT_MB and not problems
+    print(f"\nMedian of {args.rounds} rounds of {args.duration} s, wrk -c{args.connections}:")
+    for name, figures in median.items():
+        print(
+            f"  {name:24} {figures['rps']:7.0f} req/s  {share.get(name, 1):6.1%}  "
+            f"p50 {figures['p50_ms']:6.1f} ms  p99 {figures['p99_ms']:6.1f} ms"
+        )
+    print(f"  web worker RSS: {', '.join(f'{mb:.0f} MB' for mb in rss)}")
+    print("\n".join(["", *problems]) if problems else "")
+    print(
+        f"target: every page >= {TARGET:.0%} of the bare view, RSS < {RSS_LIMIT_MB} MB: "
+        f"{'met' if passed else 'MISSED'}"
+    )
+    save_results(
+        "page_bench",
+        {
+            "settings": vars(args) | {"votes": VOTES, "workers": 3, "threads": 4},
+            "median": median,
+            # Each page's requests/s over the bare run just before it: the median of the rounds.
+            "share_of_bare": share,
+            "shares_per_round": ratios,
+            "worker_rss_mb": rss,
+            "runs": runs,
+            "problems": problems,
+            "target_met": passed,
+        },
+    )
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
