@@ -318,3 +318,20 @@ def test_anonymous_visitors_are_sent_to_the_login_form(client, race):
     response = client.get(results_url(race["Dora"].award))
     assert response.status_code == 302
     assert reverse("admin:login") in response["Location"]
+
+
+def test_a_republication_reaches_cached_pages_at_once(client, race, organizer, settings):
+    settings.PAGE_CACHE_SECONDS = 60  # pages are kept: only a new version may replace them
+    award = race["Dora"].award
+    results_publish(award=award, by=organizer, at=timezone.now() - timedelta(minutes=1))
+    assert client.get("/api/sbia/standings/experts/").json()["results"][0]["nominee"] == "Dora"
+    votes_set_status_audited(
+        votes=Vote.objects.filter(nominee=race["Dora"]),
+        status=Vote.Status.VOID,
+        user=organizer,
+        reason="A bot farm",
+    )
+    results_publish(
+        award=award, by=organizer, at=timezone.now() - timedelta(minutes=1), reason="Bot farm"
+    )
+    assert client.get("/api/sbia/standings/experts/").json()["results"][0]["nominee"] == "Bea"
