@@ -20,6 +20,12 @@ def test_award_home_shows_categories_and_time_left_in_the_awards_zone(client, no
     assert "PST" in response.text or "PDT" in response.text
 
 
+def test_an_award_without_votes_invites_the_first_without_numbering_it(client, nominee):
+    response = client.get(nominee.award.get_absolute_url())
+    assert "<p>No votes yet. Be the first!</p>" in response.text
+    assert "<li>No votes yet" not in response.text
+
+
 def test_category_page_lists_its_active_nominees(client, nominee):
     hidden = NomineeFactory(category=nominee.category, name="Hidden Person", is_active=False)
     response = client.get(nominee.category.get_absolute_url())
