@@ -11,21 +11,17 @@ check; nor Accept-Encoding, as when the issue measured.
 """
 
 import argparse
-import json
 import random
-import re
 import statistics
-import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.stack import Stack, busy_elsewhere, cpu_seconds, save_results, wait_until_quiet
+from bench.stack import Stack, save_results, wrk
 
 AWARD = "sbia-2012"
 VOTES = 20_000
@@ -86,18 +82,9 @@ def beat(award_id: int, stop: threading.Event) -> None:
 
 
 def run_wrk(url: str, script: Path, seconds: int, connections: int, *, wait: bool) -> dict:
-    if wait:
-        wait_until_quiet()  # another test run on this machine would skew the figures
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
-    command += ["-H", PROXY_HEADER]
-    cpu, began = cpu_seconds(), time.monotonic()
-    done = subprocess.run([*command, "-s", str(script), url], capture_output=True, text=True)
-    busy = busy_elsewhere(cpu, cpu_seconds(), time.monotonic() - began)
-    found = re.search(r"^WRK (\{.*\})$", done.stdout, re.MULTILINE)
-    if done.returncode or not found:
-        sys.exit(f"wrk failed:\n{done.stdout}\n{done.stderr}")
-    result = json.loads(found[1])
-    return result | {"rps": result["requests"] / result["seconds"], "busy_elsewhere": busy}
+    command += ["-H", PROXY_HEADER, "-s", str(script), url]
+    return wrk(command, timeout=seconds + 120, wait=wait)[0]
 
 
 def worker_rss_mb(master: int) -> list[float]:

@@ -14,6 +14,7 @@ import fcntl
 import json
 import os
 import platform
+import re
 import secrets
 import shutil
 import signal
@@ -189,6 +190,28 @@ def redis_flush() -> None:
         replies = b""
         while replies.count(b"\r\n") < 2:
             replies += redis.recv(64) or b"\r\n\r\n"
+
+
+def wrk(
+    command: list[str], *, timeout: float, wait: bool = True, roots: dict[str, int] | None = None
+) -> tuple[dict, str]:
+    """Run wrk, whose Lua script's done() prints one line "WRK {json}": that JSON with requests/s
+    and, over the run, the cores other processes used (and, given `roots`, the cores each part
+    of the stack used), and wrk's stderr. A failed run ends the benchmark."""
+    if wait:
+        wait_until_quiet()  # another test run on this machine would skew the figures
+    cpu, began = cpu_seconds(), time.monotonic()
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    elapsed, after = time.monotonic() - began, cpu_seconds()
+    found = re.search(r"^WRK (\{.*\})$", done.stdout, re.MULTILINE)
+    if done.returncode or not found:
+        sys.exit(f"wrk failed:\n{done.stdout}\n{done.stderr}")
+    result = json.loads(found[1])
+    result["rps"] = result["requests"] / result["seconds"]
+    result["busy_elsewhere"] = busy_elsewhere(cpu, after, elapsed)
+    if roots is not None:
+        result["cores"] = cores_by_role(cpu, after, elapsed, roots)
+    return result, done.stderr
 
 
 def wait_until_quiet(limit: float = 900) -> None:

@@ -11,15 +11,12 @@ generated here before each vote run, for nominees taken in turn; wrk sends each 
 """
 
 import argparse
-import json
 import math
 import multiprocessing
 import random
-import re
 import secrets
 import signal
 import statistics
-import subprocess
 import sys
 import time
 import urllib.parse
@@ -29,14 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.stack import (
-    Stack,
-    busy_elsewhere,
-    cores_by_role,
-    cpu_seconds,
-    save_results,
-    wait_until_quiet,
-)
+from bench.stack import Stack, save_results, wrk
 
 AWARD = "sbia-2012"
 BARE_REF = "bench-bare"  # bench/urls.py marks the bare view's rows with it
@@ -132,20 +122,9 @@ ROOTS: dict[str, int] = {}  # role -> pid of the stack's processes, for cores_by
 def run_wrk(url: str, script: Path, seconds: int, args, *script_args: str) -> dict:
     command = ["wrk", f"-t{WRK_THREADS}", f"-c{args.connections}", f"-d{seconds}s"]
     command += ["--timeout", "10s", "-s", str(script), url, "--", *script_args]
-    wait_until_quiet()  # another test run on this machine would skew the figures
-    cpu, began = cpu_seconds(), time.monotonic()
-    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120)
-    elapsed, after = time.monotonic() - began, cpu_seconds()
-    busy = busy_elsewhere(cpu, after, elapsed)
-    found = re.search(r"^WRK (\{.*\})$", done.stdout, re.MULTILINE)
-    if done.returncode or not found:
-        sys.exit(f"wrk failed:\n{done.stdout}\n{done.stderr}")
-    result = json.loads(found[1])
-    result["rps"] = result["requests"] / result["seconds"]
+    result, stderr = wrk(command, timeout=seconds + 120, roots=ROOTS)
     result["ok_2xx"] = result["requests"] - result["non_2xx"]
-    result["exhausted"] = "EXHAUSTED" in done.stderr
-    result["busy_elsewhere"] = busy  # cores other processes used during the run
-    result["cores"] = cores_by_role(cpu, after, elapsed, ROOTS)
+    result["exhausted"] = "EXHAUSTED" in stderr
     return result
 
 

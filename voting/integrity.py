@@ -163,10 +163,10 @@ def integrity_assess(
         gates = [(ops.index(cluster[0]), cluster[4]) for cluster in clusters]
         gates.append((len(caps), FAILED_CHECKS_PER_HOUR - 1))  # the address's failed checks
         clean = not pow_invalid and dwell >= timedelta(seconds=award.min_seconds_on_page)
-        burst = Kind.DISTINCT_IF if clean else Kind.DISTINCT_PEEK
+        counted = Kind.DISTINCT_IF if clean else Kind.DISTINCT_PEEK
         ops += [
-            Op(burst, f"nb:{scope}", BURST_WINDOW, distinct_if(voter.key, gates)),
-            Op(burst, f"nba:{award.pk}", BURST_WINDOW, distinct_if(voter.key, gates)),
+            Op(counted, f"nb:{scope}", BURST_WINDOW, distinct_if(voter.key, gates)),
+            Op(counted, f"nba:{award.pk}", BURST_WINDOW, distinct_if(voter.key, gates)),
             Op(Kind.BUCKETS, f"nc:{scope}", BASELINE_WINDOW, HOUR),
             Op(Kind.DISTINCT, f"nn:{scope}", HOUR, voter.key),
         ]

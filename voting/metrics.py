@@ -164,7 +164,7 @@ class LaurelCollector(Collector):
             labels=["award"],
         )
         for award, age in open_award_ages():
-            ages.add_metric([award.slug], float("inf") if age is None else age)
+            ages.add_metric([award.slug], age)
         yield ages
 
     @staticmethod

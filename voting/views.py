@@ -24,6 +24,7 @@ from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_ratelimit.exceptions import Ratelimited
 
+from awards.errors import wants_json
 from awards.lookups import (
     get_award_or_404,
     get_category_or_404,
@@ -91,19 +92,16 @@ def clean_ref(value: str | None) -> str:
     return value if REF_PATTERN.match(value) else ""
 
 
-def wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
-
-
 def vote_box_context(
     request: HttpRequest, nominee: Nominee, now: datetime, result: VoteResult | None
 ) -> dict:
+    key = voter_key(request)  # reads the cookie, or mints a key for a new browser
     if result is not None:
         next_vote_at = result.next_vote_at
-    elif voter_key(request) and getattr(request, "_laurel_voter_key_is_new", False):
+    elif getattr(request, "_laurel_voter_key_is_new", False):
         next_vote_at = None  # a browser seen for the first time has no ballot to look up
     else:
-        next_vote_at = voter_next_vote_at(nominee=nominee, voter_key=voter_key(request), now=now)
+        next_vote_at = voter_next_vote_at(nominee=nominee, voter_key=key, now=now)
     context = {
         "award": nominee.award,
         "nominee": nominee,
@@ -359,6 +357,7 @@ def standings_context(request: HttpRequest, award, category=None) -> dict:
         row.nominee.award = award  # each row's link, without a query per row
     context.update(
         {
+            "final": frozen,
             "snapshot": None if frozen else standings_snapshot(award),
             "query": query,
             "page": page,
@@ -429,8 +428,7 @@ def standings_api_response(
     if visibility.hidden:
         payload["reason"] = visibility.reason
     else:
-        page, snapshot = context["page"], context["snapshot"]
-        final = results_frozen(award, context["now"])
+        page, snapshot, final = context["page"], context["snapshot"], context["final"]
         if final:
             updated_at = award.results_published_at
         else:
