@@ -14,6 +14,10 @@ the cached body on every request (voting/views.py).
 Times on the page ("Updated 8 seconds ago", "2 days left") are at most PAGE_CACHE_SECONDS old,
 and a body never outlives the next moment its award changes phase (voting opens or closes, a
 blackout starts, results are published).
+
+When a body goes out of date, one request renders it again and the others serve the previous body
+meanwhile (for at most REBUILD_SECONDS): on voting's last night the standings change every few
+seconds, and without this every request arriving during a render would render too.
 """
 
 import hashlib
@@ -34,12 +38,20 @@ from .standings import standings_catch_up, standings_version, version_key
 
 # Pages past this one are not kept: a crawler walking every page number would only fill memory.
 MAX_CACHED_PAGE_NUMBER = 100
+# Bumped with CachedPage's fields, so that a new release never reads an older release's entries.
+CACHED_PAGE_LAYOUT = 2
+# How long the request rendering a page may take before another takes over; until then the
+# others serve the body it replaces.
+REBUILD_SECONDS = 10
 
 
 @dataclass(frozen=True)
 class CachedPage:
     versions: tuple
     expires: float  # time.time()
+    # The award's next change of phase (time.time(), or infinity): past it the body is never
+    # served, not even while another request renders its successor.
+    phase_ends: float
     headers: dict[str, str]
     content: bytes
 
@@ -67,17 +79,41 @@ def page_cached(
     if versions[1] is None:
         versions = (versions[0], standings_version(award_slug=award_slug))
     entry = found.get(key)
-    if isinstance(entry, CachedPage) and entry.versions == versions and entry.expires > time.time():
+    now = time.time()
+    if not isinstance(entry, CachedPage) or entry.phase_ends <= now:
+        response, award = build()  # nothing to serve meanwhile: every request renders
+        _keep(key, versions, response, award)
+        return _filled(response, fill)
+    if entry.versions == versions and entry.expires > now:
         return _filled(HttpResponse(entry.content, headers=entry.headers), fill)
-    response, award = build()
-    if response.status_code == 200 and not response.streaming and None not in versions:
-        seconds = min(settings.PAGE_CACHE_SECONDS, _seconds_to_next_phase(award, timezone.now()))
-        if seconds > 0:
-            entry = CachedPage(
-                versions, time.time() + seconds, dict(response.headers), response.content
-            )
-            cache.set(key, entry, timeout=int(seconds) + 1)
+    if not cache.add(_rendering_key(key), 1, timeout=REBUILD_SECONDS):
+        # Another request is rendering this page: the body it replaces is seconds old.
+        return _filled(HttpResponse(entry.content, headers=entry.headers), fill)
+    try:
+        response, award = build()
+        _keep(key, versions, response, award)
+    finally:
+        cache.delete(_rendering_key(key))
     return _filled(response, fill)
+
+
+def _keep(key: str, versions: tuple, response: HttpResponse, award: Award) -> None:
+    if response.status_code != 200 or response.streaming or None in versions:
+        return
+    to_next_phase = _seconds_to_next_phase(award, timezone.now())
+    seconds = min(settings.PAGE_CACHE_SECONDS, to_next_phase)
+    if seconds <= 0:
+        return
+    now = time.time()
+    entry = CachedPage(
+        versions, now + seconds, now + to_next_phase, dict(response.headers), response.content
+    )
+    # Kept a little past `expires`, to be served while the next render is under way.
+    cache.set(key, entry, timeout=int(seconds) + REBUILD_SECONDS)
+
+
+def _rendering_key(key: str) -> str:
+    return f"{key}:rendering"
 
 
 def _cacheable(request: HttpRequest) -> bool:
@@ -98,7 +134,7 @@ def _page_key(request: HttpRequest, award_slug: str) -> str | None:
     if not number.isdigit() or int(number) > MAX_CACHED_PAGE_NUMBER:
         return None
     # The host is part of the body (canonical and preview URLs are absolute).
-    what = f"{request.get_host()}|{request.path}|{int(number)}"
+    what = f"{CACHED_PAGE_LAYOUT}|{request.get_host()}|{request.path}|{int(number)}"
     return f"pages:{award_slug}:{hashlib.sha256(what.encode()).hexdigest()[:32]}"
 
 

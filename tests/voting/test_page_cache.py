@@ -93,6 +93,67 @@ def test_a_page_shows_a_vote_once_the_standings_are_recomputed(client, race, pat
         assert "4 votes" in after.text or ">4<" in after.text
 
 
+def rendering_elsewhere(path: str):
+    """As if another request were rendering `path` now (voting/pages.py's rendering mark)."""
+    from django.core.cache import cache
+
+    from voting import pages
+
+    request = RequestFactory().get(path)
+    key = pages._rendering_key(pages._page_key(request, "sbia"))
+    cache.add(key, 1, timeout=pages.REBUILD_SECONDS)
+    return key
+
+
+def overtake(ada, grace):
+    for _ in range(3):
+        voter = Voter(key=uuid.uuid4().hex, ip="192.0.2.9", user_agent="t")
+        cast_vote(nominee=grace, voter=voter, now=timezone.now())
+    standings_recompute(award_id=ada.award_id)
+
+
+def leader(response) -> str:
+    return response.json()["results"][0]["nominee"]
+
+
+def test_while_one_request_renders_a_changed_page_the_others_serve_the_previous_one(race):
+    from django.core.cache import cache
+
+    ada, grace = race
+    api = "/api/sbia/standings/"
+    assert leader(Client().get(api)) == "Ada Lovelace"
+    overtake(ada, grace)
+    key = rendering_elsewhere(api)
+    assert leader(Client().get(api)) == "Ada Lovelace"  # the previous body, seconds old
+    cache.delete(key)  # that render is done (or gave up)
+    assert leader(Client().get(api)) == "Grace Hopper"
+
+
+def test_a_changed_page_is_rendered_by_the_first_request_that_finds_it_changed(race):
+    ada, grace = race
+    api = "/api/sbia/standings/"
+    Client().get(api)
+    overtake(ada, grace)
+    assert leader(Client().get(api)) == "Grace Hopper"
+    # Its rendering mark is gone, so the next change is rendered at once too.
+    overtake(grace, ada)
+    assert leader(Client().get(api)) == "Ada Lovelace"
+
+
+def test_a_page_past_its_award_s_change_of_phase_is_never_served_while_another_renders(race):
+    award = race[0].award
+    closes = timezone.now() + timedelta(seconds=3)
+    award.voting_closes = closes
+    award.save()
+    assert "left</strong>" in Client().get("/sbia/").text
+    rendering_elsewhere("/sbia/")
+    later = closes + timedelta(seconds=1)
+    with clock_at(later), mock.patch("voting.pages.time.time", return_value=later.timestamp()):
+        page = Client().get("/sbia/")
+    assert rendered(page)
+    assert "Voting closed" in page.text
+
+
 def test_a_searched_page_is_rendered_for_each_search(client, race):
     client.get("/sbia/?q=grace")
     assert rendered(client.get("/sbia/?q=grace"))
