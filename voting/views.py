@@ -59,13 +59,11 @@ VOTE_BOX_START, VOTE_BOX_END = "<!--laurel:vote-box-->", "<!--/laurel:vote-box--
 STANDINS = {
     "csrf_token": "laurel-standin-csrf",
     "vote_token": "laurel-standin-token",
-    "challenge": "laurel-standin-challenge",
     "ref": "laurel-standin-ref",
 }
 REF_INPUT = '<input type="hidden" name="ref" value="{}">'
 STANDIN_CSRF = STANDINS["csrf_token"].encode()
 STANDIN_TOKEN = STANDINS["vote_token"].encode()
-STANDIN_CHALLENGE = STANDINS["challenge"].encode()
 STANDIN_REF_INPUT = REF_INPUT.format(STANDINS["ref"]).encode()
 # A vote form is a CSRF token and a channel name; anything much larger is not a vote.
 MAX_VOTE_BODY = 4096
@@ -92,6 +90,11 @@ def clean_ref(value: str | None) -> str:
     return value if REF_PATTERN.match(value) else ""
 
 
+def _posted(request: HttpRequest, name: str) -> str | None:
+    # A page view never parses a body it has not got.
+    return request.POST.get(name) if request.method == "POST" else None
+
+
 def vote_box_context(
     request: HttpRequest, nominee: Nominee, now: datetime, result: VoteResult | None
 ) -> dict:
@@ -109,7 +112,7 @@ def vote_box_context(
         "is_open": nominee.award.is_open(now),
         "result": result,
         "next_vote_at": next_vote_at,
-        "ref": clean_ref(request.GET.get("ref") or request.POST.get("ref")),
+        "ref": clean_ref(request.GET.get("ref") or _posted(request, "ref")),
     }
     if context["is_open"] and not (next_vote_at and next_vote_at > now):
         context.update(vote_form_context(request, nominee, now))
@@ -130,14 +133,13 @@ def nominee_shared_context(request: HttpRequest, nominee: Nominee, now: datetime
 
 
 def vote_form_context(request: HttpRequest, nominee: Nominee, now: datetime) -> dict:
-    """A fresh one-time token for one rendered Vote button, and where its browser check is.
+    """A fresh one-time token for one rendered Vote button.
 
-    The check itself is priced and issued by vote_challenge when the widget asks for it, so
-    rendering the page costs one signature, not a trip to the limit store.
+    Its browser check is priced and issued by vote_challenge when the widget asks for it (the
+    token names it), so rendering the page costs one signature, not a trip to the limit store.
     """
     token = token_issue(voter_key=voter_key(request), nominee_id=nominee.pk, now=now)
-    url = reverse("vote-challenge", args=[nominee.award.slug, nominee.slug])
-    return {"vote_token": token.value, "challenge": f"{url}?{urlencode({'token': token.value})}"}
+    return {"vote_token": token.value}
 
 
 @never_cache
@@ -201,9 +203,9 @@ def vote_box_fill(request: HttpRequest, nominee: Nominee, page: bytes) -> bytes:
         if not has_form:
             return page  # voting is not open: the shared box is everyone's
         ref = context["ref"]
+        # The token twice: in the form, and in the address of its browser check.
         return (
-            page.replace(STANDIN_TOKEN, escape(context["vote_token"]).encode(), 1)
-            .replace(STANDIN_CHALLENGE, escape(context["challenge"]).encode(), 1)
+            page.replace(STANDIN_TOKEN, escape(context["vote_token"]).encode(), 2)
             .replace(STANDIN_CSRF, escape(get_token(request)).encode(), 1)
             .replace(STANDIN_REF_INPUT, REF_INPUT.format(escape(ref)).encode() if ref else b"", 1)
         )
