@@ -1,15 +1,15 @@
 from django.contrib import admin
 from django.db import transaction
 from django.forms.models import BaseInlineFormSet
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from voting.models import AuditEntry
 from voting.stats import stats_links_revoke, stats_path
 
 from .admin_actions import action_confirmation, audit_catalogue, confirmed_reason
-from .admin_import import NomineeImport
 from .forms import AwardForm, known_zone, zoned
 from .lookups import catalogue_changed
 from .models import Award, AwardStaff, Category, Nominee
@@ -214,7 +214,9 @@ class CategoryFilter(admin.SimpleListFilter):
 
 
 @admin.register(Nominee)
-class NomineeAdmin(NomineeImport, AwardScopedAdmin, CatalogueDeletion, admin.ModelAdmin):
+class NomineeAdmin(AwardScopedAdmin, CatalogueDeletion, admin.ModelAdmin):
+    # The list with django-import-export's Import button; the import pages are below (get_urls).
+    change_list_template = "admin/import_export/change_list_import.html"
     list_display = ["name", "category", "award", "twitter_handle", "audience_size", "is_active"]
     list_filter = [("award", OwnAwardsFilter), CategoryFilter, "is_active"]
     list_select_related = ["category", "award"]
@@ -240,6 +242,43 @@ class NomineeAdmin(NomineeImport, AwardScopedAdmin, CatalogueDeletion, admin.Mod
             },
         ),
     ]
+
+    def get_urls(self):
+        # The URLs django-import-export's ImportMixin adds, served by admin_import.py's admin.
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "process_import/",
+                view(self.process_import),
+                name="awards_nominee_process_import",
+            ),
+            path("import/", view(self.import_action), name="awards_nominee_import"),
+            *super().get_urls(),
+        ]
+
+    def import_action(self, request, **kwargs):
+        return self.importer.import_action(request, **kwargs)
+
+    def process_import(self, request, **kwargs):
+        return self.importer.process_import(request, **kwargs)
+
+    @cached_property
+    def importer(self):
+        # Kept out of web workers' memory until used: django-import-export brings tablib,
+        # openpyxl and Pillow.
+        from .admin_import import NomineeImportAdmin
+
+        return NomineeImportAdmin(self.model, self.admin_site)
+
+    def has_import_permission(self, request):
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "has_import_permission": self.has_import_permission(request),
+        }
+        return super().changelist_view(request, extra_context)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)

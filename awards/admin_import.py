@@ -1,4 +1,8 @@
-"""The nominee list's Import page: upload, preview every row's changes, confirm (see imports.py)."""
+"""The nominee list's Import page: upload, preview every row's changes, confirm (see imports.py).
+
+Loaded by NomineeAdmin on the page's first use, not at start-up: django-import-export brings
+tablib, openpyxl and Pillow, which web workers serving public pages have no use for.
+"""
 
 from django import forms
 from django.contrib import messages
@@ -8,6 +12,7 @@ from import_export.admin import ImportMixin
 from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.tmp_storages import TempFolderStorage
 
+from .admin import NomineeAdmin
 from .imports import IMPORT_FORMATS, ImportFileError, NomineeResource, PhotoArchive, import_problems
 from .models import Award
 from .roles import ORGANIZER, awards_for
@@ -53,8 +58,8 @@ class NomineeConfirmImportForm(ConfirmImportForm):
         return name.rsplit("/", 1)[-1] if name else ""
 
 
-class NomineeImport(ImportMixin):
-    """Put before the nominee admin's other bases."""
+class NomineeImportAdmin(ImportMixin, NomineeAdmin):
+    """The import pages of NomineeAdmin, which serves them through this (see its get_urls)."""
 
     resource_classes = [NomineeResource]
     import_form_class = NomineeImportForm
@@ -72,7 +77,8 @@ class NomineeImport(ImportMixin):
         return IMPORT_FORMATS
 
     def has_import_permission(self, request):
-        return self.has_add_permission(request) and self.has_change_permission(request)
+        # NomineeAdmin's rule, which ImportMixin's own would hide.
+        return NomineeAdmin.has_import_permission(self, request)
 
     def get_import_form_kwargs(self, request):
         return super().get_import_form_kwargs(request) | {"awards": self._awards(request)}

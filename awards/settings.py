@@ -11,6 +11,7 @@ Two modes, read from the environment once, here:
 """
 
 import builtins
+import importlib.util
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -149,7 +150,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_ratelimit",
-    "import_export",
     "axes",
     "health_check",
     "awards",
@@ -208,13 +208,19 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "awards.roles.admin_login_address"
 AXES_LOCKOUT_TEMPLATE = "admin/laurel/lockout.html"
 
+# django-import-export serves only the nominee list's Import page, yet as an installed app the
+# admin's autodiscovery imports its admin module (and with it tablib, openpyxl and Pillow) into
+# every web worker. Its templates and static files are found from its folder instead, which
+# find_spec locates without importing it; awards/admin.py loads it on the Import page's first use.
+import_export_dir = Path(importlib.util.find_spec("import_export").submodule_search_locations[0])
+
 ROOT_URLCONF = "awards.urls"
 WSGI_APPLICATION = "awards.wsgi.application"
 
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [BASE_DIR / "templates", import_export_dir / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -223,6 +229,9 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
             ],
+            # The import page's tags (django-import-export is not an installed app, above):
+            # a small module, without the import machinery.
+            "libraries": {"import_export_tags": "import_export.templatetags.import_export_tags"},
         },
     },
 ]
@@ -323,7 +332,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [BASE_DIR / "static", import_export_dir / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", str(VAR_DIR / "media")))
 STORAGES = {

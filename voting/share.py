@@ -5,6 +5,8 @@ Badges say only what voting.public.public_standing lets the public know, so that
 standings cannot leak through an image on someone else's site.
 """
 
+from __future__ import annotations
+
 import functools
 import hashlib
 import io
@@ -13,19 +15,20 @@ import unicodedata
 import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
-import segno
 from django.template.loader import render_to_string
-from icalendar import Alarm, Calendar, Event
-from PIL import Image, ImageDraw, ImageFont
 
 from awards.models import Nominee
 
 from .models import Ballot
 from .public import public_standing
 from .services import scope_key
+
+if TYPE_CHECKING:
+    from PIL import Image, ImageFont
 
 BADGE_WIDTH = 320
 BADGE_HEIGHT = 100
@@ -123,6 +126,9 @@ def badge_svg(badge: Badge, *, element_id: str = "laurel-badge") -> str:
 
 
 def badge_png(badge: Badge) -> bytes:
+    # Kept out of web workers' memory until used.
+    from PIL import Image, ImageDraw
+
     scale = BADGE_PNG_SCALE
     image = Image.new("RGB", (BADGE_WIDTH * scale, BADGE_HEIGHT * scale), WHITE)
     draw = ImageDraw.Draw(image)
@@ -150,6 +156,9 @@ def badge_png(badge: Badge) -> bytes:
 
 @functools.cache
 def _font(size: int) -> ImageFont.FreeTypeFont:
+    # Kept out of web workers' memory until used.
+    from PIL import ImageFont
+
     return ImageFont.load_default(size=size)
 
 
@@ -220,6 +229,9 @@ def _png_bytes(image: Image.Image) -> bytes:
 def qr_svg(url: str, *, size: int = 296) -> str:
     """An SVG QR code of `url`: one path of dark modules on a white square, the quiet zone
     included, so that it scans on dark slides and paper alike."""
+    # Kept out of web workers' memory until used.
+    import segno
+
     rows = list(segno.make(url, error="m", micro=False).matrix_iter(scale=1, border=QR_BORDER))
     modules = len(rows)
     runs = []
@@ -248,6 +260,9 @@ def qr_etag(url: str, kind: str) -> str:
 
 
 def qr_png(url: str, *, scale: int = QR_SCALE_PNG) -> bytes:
+    # Kept out of web workers' memory until used.
+    import segno
+
     buffer = io.BytesIO()
     qr = segno.make(url, error="m", micro=False)
     qr.save(buffer, kind="png", scale=scale, border=QR_BORDER, dark="#000", light="#fff")
@@ -332,6 +347,9 @@ def reminder_ics(
     The UID is the same for the same nominee, time and zone, so that adding the file twice
     updates the reminder instead of doubling it.
     """
+    # Kept out of web workers' memory until used.
+    from icalendar import Alarm, Calendar, Event
+
     award = nominee.award
     first = reminder_first(nominee=nominee, at=at, zone=zone, now=now)
     closes = award.local(award.voting_closes)

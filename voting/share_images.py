@@ -5,6 +5,8 @@ its hash names the image (the cache key and the ETag), so a changed rank, name o
 new image, and an unchanged one is served from the cache or answered with 304.
 """
 
+from __future__ import annotations
+
 import hashlib
 import io
 import json
@@ -12,15 +14,18 @@ import logging
 from dataclasses import astuple, dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.storage import default_storage
-from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from awards.models import Nominee
 
 from .public import PublicStanding, public_standing
+
+if TYPE_CHECKING:
+    from PIL import Image, ImageDraw, ImageFont
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +117,9 @@ def share_image_png(card: ShareCard) -> bytes:
 
 
 def share_image_render(card: ShareCard) -> bytes:
+    # Kept out of web workers' memory until used.
+    from PIL import Image, ImageDraw
+
     image = Image.new("RGB", (WIDTH, HEIGHT), PAPER)
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, 0, PANEL, HEIGHT), fill=ACCENT)
@@ -132,6 +140,9 @@ def _draw_portrait(image: Image.Image, card: ShareCard) -> None:
 
 
 def _photo(card: ShareCard) -> Image.Image | None:
+    # Kept out of web workers' memory until used.
+    from PIL import Image, ImageOps
+
     if not card.photo:
         return None
     try:
@@ -146,6 +157,9 @@ def _photo(card: ShareCard) -> Image.Image | None:
 
 
 def _initials(card: ShareCard) -> Image.Image:
+    # Kept out of web workers' memory until used.
+    from PIL import Image, ImageDraw
+
     # The colour follows the name alone, so it stays put as the rank changes.
     digest = hashlib.sha256(card.name.encode()).digest()
     colour = INITIALS_COLOURS[digest[0] % len(INITIALS_COLOURS)]
@@ -165,6 +179,9 @@ def _initials(card: ShareCard) -> Image.Image:
 
 @lru_cache(maxsize=4)
 def _circle_mask(size: int) -> Image.Image:
+    # Kept out of web workers' memory until used.
+    from PIL import Image, ImageDraw
+
     # Drawn at four times the size and scaled down, so the circle's edge is smooth.
     big = Image.new("L", (size * 4, size * 4), 0)
     ImageDraw.Draw(big).ellipse((0, 0, size * 4 - 1, size * 4 - 1), fill=255)
@@ -255,6 +272,9 @@ def _wrap(
 
 @lru_cache(maxsize=16)
 def _font(size: int) -> ImageFont.FreeTypeFont:
+    # Kept out of web workers' memory until used.
+    from PIL import ImageFont
+
     # Pillow's bundled scalable font (Aileron): present wherever Pillow is, whatever the
     # system's fonts.
     return ImageFont.load_default(size=size)
@@ -263,6 +283,9 @@ def _font(size: int) -> ImageFont.FreeTypeFont:
 def site_card_render() -> bytes:
     """The preview image of pages that are not a nominee's: static/img/laurel-card.png, made
     once with `python -c "from voting.share_images import *; site_card_save()"`."""
+    # Kept out of web workers' memory until used.
+    from PIL import Image, ImageDraw
+
     image = Image.new("RGB", (WIDTH, HEIGHT), ACCENT)
     draw = ImageDraw.Draw(image)
     image.paste(WHITE, (96, 195, 336, 435), _circle_mask(240))

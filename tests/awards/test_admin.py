@@ -108,3 +108,25 @@ def test_organizers_set_the_integrity_thresholds_on_the_award(client, organizer,
     assert "Integrity" in page.text
     for field in ("new_voters_per_address", "burst_floor", "pow_max_difficulty"):
         assert f'name="{field}"' in page.text
+
+
+def test_the_import_button_and_pages_are_for_those_who_may_add_and_change_nominees(
+    client, django_user_model, organizer, award
+):
+    from django.contrib.auth.models import Permission
+
+    from awards.models import AwardStaff
+
+    import_url = reverse("admin:awards_nominee_import")
+    client.force_login(organizer)
+    assert import_url in client.get(reverse("admin:awards_nominee_changelist")).text
+    editor = django_user_model.objects.create_user("editor", password="pw", is_staff=True)
+    editor.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_nominee", "change_nominee"])
+    )
+    AwardStaff.objects.create(award=award, user=editor, role=AwardStaff.Role.ORGANIZER)
+    client.force_login(editor)
+    page = client.get(reverse("admin:awards_nominee_changelist"))
+    assert page.status_code == 200 and import_url not in page.text
+    assert client.get(import_url).status_code == 403
+    assert client.post(reverse("admin:awards_nominee_process_import")).status_code == 403
