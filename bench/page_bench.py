@@ -1,10 +1,13 @@
 """Public pages against a bare view returning a cached 20 KB page, on one stack in one run.
 
     .venv/bin/python bench/page_bench.py [--duration 10] [--rounds 3] [--connections 64]
+                                          [--page "nominee page"]...
 
 Target (the issue): the nominee page, the award home, the overall standings and their JSON each
 reach at least 90% of the bare view's requests/s, and a web worker's memory (RSS) stays under
-100 MB. gunicorn gthread 3x4, PostgreSQL, Redis; 20,000 counted votes over the demo award's
+100 MB. The memory is read after the page runs and a mixed run over every other public URL
+(share image, badges, QR codes, calendar reminder, gallery, rules...), so that each worker has
+loaded what a real night makes it load. gunicorn gthread 3x4, PostgreSQL, Redis; 20,000 counted votes over the demo award's
 984 nominees (Zipf), standings recomputed every 5 s as the beat does. wrk sends no cookies, so
 every nominee-page request is a first-time visitor who gets a fresh vote token and browser
 check; nor Accept-Encoding, as when the issue measured.
@@ -30,6 +33,32 @@ RSS_LIMIT_MB = 100
 BARE = "bare cached 20 KB page"
 # As the TLS proxy in front of Laurel says (real mode redirects plain HTTP to HTTPS).
 PROXY_HEADER = "X-Forwarded-Proto: https"
+# The mixed run before the memory is read: what else the public asks a web worker for.
+MIXED = [
+    "/{award}/{nominee}/share.png",
+    "/{award}/{nominee}/badge.svg",
+    "/{award}/{nominee}/badge.png",
+    "/{award}/{nominee}/qr.svg",
+    "/{award}/{nominee}/qr.png",
+    "/{award}/{nominee}/reminder.ics",
+    "/{award}/rules/",
+    "/{award}/privacy/",
+    "/{award}/categories/experts/",
+    "/{award}/?page=2",
+    "/{award}/?q=ann",
+    "/{award}/standings/experts/",
+    "/api/{award}/nominees/{nominee}/",
+    "/",
+    "/healthz",
+]
+MIXED_LUA = """
+local paths = {%s}
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", paths[(n %% #paths) + 1])
+end
+"""
 DONE_LUA = """
 function done(summary, latency, requests)
   local e = summary.errors
@@ -107,6 +136,9 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=2, help="warm-up seconds per page (2)")
     parser.add_argument("--connections", type=int, default=64, help="wrk connections (64)")
     parser.add_argument(
+        "--page", action="append", help="measure only this page (repeatable; default: all)"
+    )
+    parser.add_argument(
         "--busy-ok", action="store_true", help="measure without waiting for a quiet machine"
     )
     args = parser.parse_args()
@@ -125,8 +157,11 @@ def main() -> int:
             "overall standings": f"/{AWARD}/standings/",
             "standings JSON": f"/api/{AWARD}/standings/",
         }
+        if args.page:
+            pages = {name: path for name, path in pages.items() if name in [BARE, *args.page]}
+        mixed = [path.format(award=AWARD, nominee=leader) for path in MIXED]
         stack.start(workers=3, threads=4)
-        for path in pages.values():
+        for path in [*pages.values(), *mixed]:
             name, value = PROXY_HEADER.split(": ")
             request = urllib.request.Request(stack.url + path, headers={name: value})
             with urllib.request.urlopen(request, timeout=10) as response:
@@ -155,10 +190,18 @@ def main() -> int:
                     )
                 if round_:
                     ratios[name].append(pair[1]["rps"] / pair[0]["rps"])
+        rss_pages = worker_rss_mb(stack.processes["gunicorn"].pid)
+        (stack.dir / "mixed.lua").write_text(
+            MIXED_LUA % ", ".join(f'"{path}"' for path in mixed) + DONE_LUA
+        )
+        mixed_run = run_wrk(
+            stack.url + "/", stack.dir / "mixed.lua", args.duration, 12, wait=not args.busy_ok
+        )
+        print(f"mixed run over {len(mixed)} other URLs: {mixed_run['rps']:.0f} req/s", flush=True)
         rss = worker_rss_mb(stack.processes["gunicorn"].pid)
         stop.set()
         problems = [f"server log: {line}" for line in stack.errors()[:20]]
-    for name, measured in runs.items():
+    for name, measured in [*runs.items(), ("mixed run", [mixed_run])]:
         for i, run in enumerate(measured):
             found = {
                 "non-2xx answers": run["non_2xx"],
@@ -179,7 +222,8 @@ def main() -> int:
             f"  {name:24} {figures['rps']:7.0f} req/s  {share.get(name, 1):6.1%}  "
             f"p50 {figures['p50_ms']:6.1f} ms  p99 {figures['p99_ms']:6.1f} ms"
         )
-    print(f"  web worker RSS: {', '.join(f'{mb:.0f} MB' for mb in rss)}")
+    print(f"  web worker RSS after the page runs: {', '.join(f'{mb:.0f} MB' for mb in rss_pages)}")
+    print(f"  web worker RSS after the mixed run: {', '.join(f'{mb:.0f} MB' for mb in rss)}")
     print("\n".join(["", *problems]) if problems else "")
     print(
         f"target: every page >= {TARGET:.0%} of the bare view, RSS < {RSS_LIMIT_MB} MB: "
@@ -193,7 +237,9 @@ def main() -> int:
             # Each page's requests/s over the bare run just before it: the median of the rounds.
             "share_of_bare": share,
             "shares_per_round": ratios,
+            "worker_rss_mb_after_pages": rss_pages,
             "worker_rss_mb": rss,
+            "mixed_run": mixed_run,
             "runs": runs,
             "problems": problems,
             "target_met": passed,
