@@ -87,6 +87,7 @@ def _catalogue_saved(**kwargs) -> None:
 class _AwardEntry:
     expires: float
     nominees: dict[str, Nominee]
+    version: str | None  # the catalogue version read before the nominees were loaded
 
 
 # award slug -> its active nominees (each with its award and category). Per process: an edit in
@@ -98,7 +99,8 @@ def nominee_for_voting(award_slug: str, nominee_slug: str) -> Nominee:
     """The active nominee (with its award and category) behind a vote URL, or Http404.
 
     Votes spread over a thousand nominees, and a viral one gets them by the hundred a second;
-    loading an award's nominees in one query every few seconds takes a lookup off every vote.
+    loading an award's nominees in one query, and again only once the catalogue has changed,
+    takes a lookup off every vote.
     """
     ttl = settings.CATALOGUE_CACHE_SECONDS
     if ttl <= 0:
@@ -106,17 +108,28 @@ def nominee_for_voting(award_slug: str, nominee_slug: str) -> Nominee:
     now = time.monotonic()
     entry = _awards.get(award_slug)
     if entry is None or entry.expires <= now:
-        entry = _load_award(award_slug, expires=now + ttl)
+        entry = _refresh_award(award_slug, entry, expires=now + ttl)
     try:
         return entry.nominees[nominee_slug]
     except KeyError:
         raise Http404("No such nominee") from None
 
 
-def _load_award(award_slug: str, *, expires: float) -> _AwardEntry:
+def _refresh_award(award_slug: str, entry: _AwardEntry | None, *, expires: float) -> _AwardEntry:
+    # Checking the version every few seconds costs a cache read; loading a thousand nominees
+    # costs tens of milliseconds in each process, and the catalogue rarely changes.
+    version = catalogue_version()
+    if entry is not None and version is not None and entry.version == version:
+        entry = _AwardEntry(expires, entry.nominees, version)
+        _awards[award_slug] = entry
+        return entry
+    return _load_award(award_slug, expires=expires, version=version)
+
+
+def _load_award(award_slug: str, *, expires: float, version: str | None) -> _AwardEntry:
     award = get_award_or_404(award_slug)
     nominees = Nominee.objects.active().filter(award=award).select_related("category")
-    entry = _AwardEntry(expires, {nominee.slug: nominee for nominee in nominees})
+    entry = _AwardEntry(expires, {nominee.slug: nominee for nominee in nominees}, version)
     for nominee in entry.nominees.values():
         nominee.award = award
     if len(_awards) >= MAX_AWARDS:

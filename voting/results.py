@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from awards.lookups import catalogue_changed
 from awards.models import Award, Category
 
 from .models import AuditEntry, PublishedResult, Standing
@@ -131,6 +132,7 @@ def results_publish(
             batch_size=500,
         )
         Award.objects.filter(pk=award.pk).update(results_published_at=at, results_frozen_at=now)
+        transaction.on_commit(catalogue_changed)  # update() sends no post_save to do it
         changed = sorted(
             row.nominee_id for row in rows if previous and previous.get(row.nominee_id) != row.votes
         )

@@ -1,4 +1,8 @@
-"""The vote endpoint reads a nominee and its award's rules from memory for a few seconds."""
+"""The vote endpoint reads a nominee and its award's rules from memory, and checks every few seconds
+that the catalogue has not changed."""
+
+import time
+from unittest import mock
 
 import pytest
 from django.db import connection
@@ -69,3 +73,26 @@ def test_unknown_awards_and_nominees_are_404s(nominee, settings):
         nominee_for_voting("nope", "ada-lovelace")
     with pytest.raises(Http404):
         nominee_for_voting("sbia", "nobody")
+
+
+def later(seconds: float):
+    """time.monotonic as it will read `seconds` from now, for the catalogue's expiry."""
+    return mock.patch("awards.lookups.time.monotonic", return_value=time.monotonic() + seconds)
+
+
+def test_an_expired_entry_is_kept_while_the_catalogue_is_unchanged(nominee, settings):
+    settings.CATALOGUE_CACHE_SECONDS = 5
+    first = nominee_for_voting("sbia", "ada-lovelace")
+    with later(60), CaptureQueriesContext(connection) as queries:
+        assert nominee_for_voting("sbia", "ada-lovelace") is first
+    assert not [q for q in queries if '"awards_nominee"' in q["sql"]]
+
+
+def test_an_expired_entry_is_loaded_again_once_the_catalogue_changed(nominee, settings):
+    settings.CATALOGUE_CACHE_SECONDS = 5
+    nominee_for_voting("sbia", "ada-lovelace")
+    nominee.name = "Ada King"
+    nominee.save()  # as the admin does
+    assert nominee_for_voting("sbia", "ada-lovelace").name == "Ada Lovelace"  # not yet expired
+    with later(60):
+        assert nominee_for_voting("sbia", "ada-lovelace").name == "Ada King"

@@ -1,6 +1,7 @@
 """Publishing the results: reviewed after the close, marked, previewed, published at a chosen
 time, and frozen until an organizer publishes again."""
 
+import time
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from unittest import mock
@@ -10,6 +11,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
+from awards.lookups import nominee_for_voting
 from awards.models import Award, Nominee
 from tests.factories import AwardFactory, CategoryFactory, NomineeFactory
 from voting.models import AuditEntry, PublishedResult, TallyDelta, Vote
@@ -335,3 +337,15 @@ def test_a_republication_reaches_cached_pages_at_once(client, race, organizer, s
         award=award, by=organizer, at=timezone.now() - timedelta(minutes=1), reason="Bot farm"
     )
     assert client.get("/api/sbia/standings/experts/").json()["results"][0]["nominee"] == "Bea"
+
+
+def test_a_publication_reaches_the_vote_endpoints_in_memory_catalogue(
+    race, organizer, settings, django_capture_on_commit_callbacks
+):
+    settings.CATALOGUE_CACHE_SECONDS = 5
+    dora = race["Dora"]
+    assert nominee_for_voting("sbia", dora.slug).award.results_published_at is None
+    with django_capture_on_commit_callbacks(execute=True):
+        results_publish(award=dora.award, by=organizer, at=timezone.now() - timedelta(minutes=1))
+    with mock.patch("awards.lookups.time.monotonic", return_value=time.monotonic() + 60):
+        assert nominee_for_voting("sbia", dora.slug).award.results_published_at is not None
