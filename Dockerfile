@@ -18,4 +18,4 @@ RUN DATABASE_URL=postgres://build/build REDIS_URL=redis://build:6379/0 \
 RUN useradd --create-home laurel && mkdir -p /app/media && chown laurel /app/media
 USER laurel
 EXPOSE 8000
-CMD ["gunicorn", "awards.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--timeout", "30"]
+CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py", "awards.wsgi:application"]

@@ -100,10 +100,11 @@ class Stack:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
+        # As deployed (deploy/gunicorn.conf.py), on a port of its own.
         self.spawn(
             "gunicorn",
-            *("awards.wsgi", "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread"),
-            *("--workers", str(workers), "--threads", str(threads), "--timeout", "30"),
+            *("-c", "deploy/gunicorn.conf.py", "awards.wsgi", "--bind", f"127.0.0.1:{port}"),
+            *("--workers", str(workers), "--threads", str(threads)),
         )
         if celery:
             self.spawn("celery", "-A", "awards", "worker", "-l", "WARNING", "-Q", "laurel")

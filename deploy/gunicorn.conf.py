@@ -4,6 +4,7 @@ Processes: WEB_CONCURRENCY (3); anything else can be changed with GUNICORN_CMD_A
 "--threads 8".
 """
 
+import ctypes
 import os
 
 # TCP rather than a unix socket: nginx reaches every scaled web container by name, and
@@ -23,3 +24,19 @@ max_requests_jitter = 1000
 # django-structlog logs every request, with its id; gunicorn's own access log would repeat it.
 accesslog = None
 errorlog = "-"
+
+# glibc's malloc, tuned in each worker: by default it gives every thread an arena of its own
+# and raises its mmap threshold after each large free, so the short-lived large buffers of a
+# request (rendered pages, drawn share images) end up in heaps it seldom returns to the system.
+# Two arenas, and a fixed threshold so that those buffers are mapped and unmapped, keep each
+# worker's memory near what it holds.
+M_MMAP_THRESHOLD, M_ARENA_MAX = -3, -8  # glibc's malloc.h
+
+
+def post_fork(server, worker):
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return  # not glibc (musl, macOS): nothing to tune
+    libc.mallopt(M_ARENA_MAX, 2)
+    libc.mallopt(M_MMAP_THRESHOLD, 128 * 1024)

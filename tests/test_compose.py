@@ -7,6 +7,7 @@ import re
 import runpy
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,6 +75,26 @@ def test_gunicorn_listens_where_nginx_sends_and_leaves_access_logs_to_laurel():
     upstream = (NGINX / "upstream.conf").read_text()
     assert directives(upstream, "server") == ["web:8000 resolve"]
     assert "127.0.0.11" in directives(upstream, "resolver")[0]  # Docker's DNS, for --scale
+
+
+def test_the_image_and_the_benchmarks_run_gunicorn_with_the_deployed_configuration():
+    assert '"gunicorn", "-c", "deploy/gunicorn.conf.py"' in (ROOT / "Dockerfile").read_text()
+    assert '"-c", "deploy/gunicorn.conf.py"' in (ROOT / "bench" / "stack.py").read_text()
+
+
+def test_each_gunicorn_worker_tunes_malloc_as_it_starts():
+    # In a process of its own: mallopt changes the process it runs in.
+    script = (
+        "import runpy, sys; conf = runpy.run_path(sys.argv[1]); "
+        "print(conf['post_fork'](server=None, worker=None))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(ROOT / "deploy" / "gunicorn.conf.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == "None" and not done.stderr
 
 
 def test_nginx_forwards_the_client_address_the_way_laurel_reads_it():
