@@ -28,6 +28,7 @@ from import_export.instance_loaders import CachedInstanceLoader
 from import_export.results import Result
 from PIL import Image
 
+from .fetch import public_urlopen
 from .lookups import catalogue_changed
 from .models import Award, Category, Nominee
 
@@ -415,7 +416,7 @@ def nominee_photo_fetch(*, nominee_id: int, url: str) -> bool:
         return nominee is not None
     request = urllib.request.Request(url, headers={"User-Agent": "Laurel photo import"})
     try:
-        with urllib.request.urlopen(request, timeout=PHOTO_FETCH_SECONDS) as response:
+        with public_urlopen(request, timeout=PHOTO_FETCH_SECONDS) as response:
             data = response.read(PHOTO_MAX_BYTES + 1)
         if len(data) > PHOTO_MAX_BYTES:
             raise ValueError(f"larger than {PHOTO_MAX_BYTES // 2**20} MB")

@@ -266,6 +266,9 @@ else:
     }
     REDIS_URL = None
 
+# Photo links in a nominee import are fetched only from public addresses; true also allows
+# private ones (an intranet site), and with them Laurel's own network.
+PHOTO_FETCH_PRIVATE_ADDRESSES = env.bool("PHOTO_FETCH_PRIVATE_ADDRESSES", False)
 # Seconds the vote endpoint may use a nominee and its award's rules from memory; an edit in the
 # admin reaches every process within this time. 0 reads the database on every vote.
 CATALOGUE_CACHE_SECONDS = env.int("CATALOGUE_CACHE_SECONDS", 5, minimum=0)

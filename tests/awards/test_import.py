@@ -318,10 +318,12 @@ def photo_server():
 
 
 def test_a_photo_link_is_fetched_after_the_import_is_saved(
-    award, experts, photo_server, monkeypatch, django_capture_on_commit_callbacks
+    award, experts, photo_server, monkeypatch, django_capture_on_commit_callbacks, settings
 ):
     from awards import tasks
     from awards.imports import nominee_photo_fetch
+
+    settings.PHOTO_FETCH_PRIVATE_ADDRESSES = True  # the test's site is on this machine
 
     queued = []
     monkeypatch.setattr(tasks.nominee_photo_fetch_task, "delay", lambda **kw: queued.append(kw))
@@ -352,3 +354,100 @@ def test_the_nominee_slug_help_shows_the_share_links_shape(client, organizer, aw
     html = client.get(reverse("admin:awards_nominee_add")).content.decode()
     assert "Part of the share link, /award-slug/nominee-slug/." in html
     assert "///" not in html
+
+
+def test_a_photo_link_into_laurels_own_network_is_not_followed(nominee, photo_server, caplog):
+    from awards.imports import nominee_photo_fetch
+
+    assert nominee_photo_fetch(nominee_id=nominee.pk, url=f"{photo_server}/ada.png") is False
+    nominee.refresh_from_db()
+    assert not nominee.photo
+    assert "not on the public internet" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("resolved", "allowed"),
+    [
+        ("93.184.215.14", True),
+        ("2606:2800:21f:cb07:6820:80da:af6b:8b2c", True),
+        ("10.0.0.7", False),  # the compose network
+        ("169.254.169.254", False),  # a cloud's metadata service
+        ("127.0.0.1", False),
+        ("::1", False),
+        ("fd00::5", False),
+        ("100.64.1.1", False),  # carrier-grade NAT
+    ],
+)
+def test_only_public_addresses_are_fetched_from(monkeypatch, resolved, allowed):
+    import socket
+
+    from awards import fetch
+
+    family = socket.AF_INET6 if ":" in resolved else socket.AF_INET
+    answer = [(family, socket.SOCK_STREAM, 6, "", (resolved, 443))]
+    monkeypatch.setattr(fetch.socket, "getaddrinfo", lambda *args, **kwargs: answer)
+    if allowed:
+        assert fetch.checked_address("photos.example", 443) == resolved
+    else:
+        with pytest.raises(fetch.PrivateAddress):
+            fetch.checked_address("photos.example", 443)
+
+
+def test_a_name_with_any_private_address_is_refused(monkeypatch):
+    import socket
+
+    from awards import fetch
+
+    answer = [
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", 80)),
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.7", 80)),
+    ]
+    monkeypatch.setattr(fetch.socket, "getaddrinfo", lambda *args, **kwargs: answer)
+    with pytest.raises(fetch.PrivateAddress):
+        fetch.checked_address("photos.example", 80)
+
+
+def test_a_redirect_into_laurels_network_is_not_followed(nominee, settings, caplog):
+    """A site on this machine stands in for a public one whose link redirects inward."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from awards import fetch
+    from awards.imports import nominee_photo_fetch
+
+    reached = []
+
+    class Site(BaseHTTPRequestHandler):
+        def do_GET(self):
+            reached.append(self.path)
+            self.send_response(302)
+            self.send_header("Location", "http://inside.example/secret.png")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    checked = []
+    real = fetch.checked_address
+
+    def checked_address(host, port):
+        checked.append(host)
+        if host == "inside.example":
+            raise fetch.PrivateAddress("inside.example is not on the public internet (10.0.0.7)")
+        settings.PHOTO_FETCH_PRIVATE_ADDRESSES = True  # the stand-in public site
+        try:
+            return real(host, port)
+        finally:
+            settings.PHOTO_FETCH_PRIVATE_ADDRESSES = False
+
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(fetch, "checked_address", checked_address)
+            url = f"http://127.0.0.1:{server.server_address[1]}/ada.png"
+            assert nominee_photo_fetch(nominee_id=nominee.pk, url=url) is False
+    finally:
+        server.shutdown()
+    assert reached == ["/ada.png"] and checked == ["127.0.0.1", "inside.example"]
+    assert "not on the public internet" in caplog.text
