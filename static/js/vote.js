@@ -65,6 +65,13 @@
   var STANDING_REFRESH_MS = [4000, 12000];
 
   function bumpCount(standing) {
+    var none = standing.querySelector("[data-no-votes]");
+    if (none) {  // "No votes yet — be the first": this vote was the first
+      none.textContent = new Intl.NumberFormat(language()).format(1) + " vote";
+      none.removeAttribute("data-no-votes");
+      none.classList.remove("muted");
+      return;
+    }
     var walker = document.createTreeWalker(standing, NodeFilter.SHOW_TEXT);
     for (var node = walker.nextNode(); node; node = walker.nextNode()) {
       var match = COUNT.exec(node.nodeValue);

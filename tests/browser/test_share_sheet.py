@@ -163,3 +163,16 @@ def test_without_javascript_the_vote_lands_on_the_page_and_a_reload_votes_nothin
     expect(page.locator("#vote-box")).to_contain_text("You've voted for Ada Lovelace.")
     context.close()
     assert list(Vote.objects.values_list("ref", "status")) == [("sms", "counted")]
+
+
+def test_the_first_vote_replaces_no_votes_yet_in_place(live_server, phone, nominee):
+    page = phone.new_page()
+    page.goto(live_server.url + nominee.get_absolute_url())
+    standing = page.locator("#nominee-standing")
+    expect(standing).to_have_text("No votes yet — be the first")
+    page.wait_for_timeout(2500)  # a person reads before clicking; a script's instant click is held
+    page.get_by_role("button", name="Vote for Ada Lovelace").click()
+    expect(page.locator(".outcome")).to_have_text("Your vote for Ada Lovelace counts. Thank you!")
+    # At once, before the page reads the standings again (4 s); then the rank from the server.
+    expect(standing).to_have_text("1 vote", timeout=1500)
+    expect(standing).to_contain_text("#1 in Experts", timeout=15000)
