@@ -4,6 +4,9 @@ Loaded by NomineeAdmin on the page's first use, not at start-up: django-import-e
 tablib, openpyxl and Pillow, which web workers serving public pages have no use for.
 """
 
+import os
+import tempfile
+
 from django import forms
 from django.contrib import messages
 from django.http import HttpResponseRedirect
@@ -33,15 +36,20 @@ class NomineeImportForm(ImportForm):
         self.fields["import_file"].help_text = "CSV (UTF-8) or Excel XLSX, one nominee a row."
 
     def clean_photos(self):
+        """The zip, copied to the temporary folder for the preview and the confirm step; its
+        name there. Copied a chunk at a time: a thousand photos are hundreds of megabytes."""
         upload = self.cleaned_data.get("photos")
         if upload is None:
             return None
-        data = b"".join(upload.chunks())
+        with tempfile.NamedTemporaryFile(dir=tempfile.gettempdir(), delete=False) as kept:
+            for chunk in upload.chunks():
+                kept.write(chunk)
         try:
-            PhotoArchive(data)
+            PhotoArchive(kept.name)
         except ImportFileError as error:
+            os.remove(kept.name)
             raise forms.ValidationError(str(error), code="not_a_zip") from error
-        return data
+        return os.path.basename(kept.name)
 
 
 class NomineeConfirmImportForm(ConfirmImportForm):
@@ -102,16 +110,11 @@ class NomineeImportAdmin(ImportMixin, NomineeAdmin):
         if form is None or not form.is_bound or not form.is_valid():
             return {}
         if isinstance(form, NomineeImportForm):
-            data = form.cleaned_data["photos"]
-            if data is not None:
-                # Kept for the confirm step, like the file itself.
-                storage = TempFolderStorage(read_mode="rb")
-                storage.save(data)
-                form.photos_file_name = storage.name.rsplit("/", 1)[-1]
+            # Kept for the confirm step, like the file itself.
+            name = form.photos_file_name = form.cleaned_data["photos"] or ""
         else:
             name = form.cleaned_data["photos_file_name"]
-            data = TempFolderStorage(name=name, read_mode="rb").read() if name else None
-        photos = PhotoArchive(data) if data is not None else None
+        photos = PhotoArchive(TempFolderStorage(name=name).get_full_path()) if name else None
         award = form.cleaned_data["award"]
         if isinstance(form, NomineeImportForm):
             messages.info(request, f"Into {award}: nothing is saved until you confirm.")

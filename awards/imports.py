@@ -9,6 +9,7 @@ import csv
 import hashlib
 import io
 import logging
+import os
 import urllib.request
 import zipfile
 from collections import Counter
@@ -119,11 +120,15 @@ def dataset_read(*, data: bytes, file_name: str) -> tablib.Dataset:
 
 
 class PhotoArchive:
-    """The photos uploaded with a file, as a zip; rows name them by file name."""
+    """The photos uploaded with a file, as a zip; rows name them by file name.
 
-    def __init__(self, data: bytes):
+    Given a path, the zip is read from disk as rows need its photos: a zip of a thousand photos
+    is hundreds of megabytes, which a web worker should not hold.
+    """
+
+    def __init__(self, source: bytes | str | os.PathLike):
         try:
-            self._zip = zipfile.ZipFile(io.BytesIO(data))
+            self._zip = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
         except zipfile.BadZipFile as error:
             raise ImportFileError("The photos file is not a zip archive.") from error
         self._members = {

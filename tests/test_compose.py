@@ -98,13 +98,31 @@ def test_each_gunicorn_worker_tunes_malloc_as_it_starts():
 
 
 def test_nginx_forwards_the_client_address_the_way_laurel_reads_it():
-    locations = (NGINX / "locations.conf").read_text()
-    headers = dict(line.split(None, 1) for line in directives(locations, "proxy_set_header"))
+    proxy = (NGINX / "proxy.conf").read_text()
+    headers = dict(line.split(None, 1) for line in directives(proxy, "proxy_set_header"))
     assert headers["X-Forwarded-For"] == "$proxy_add_x_forwarded_for"
     assert headers["X-Forwarded-Proto"] == "$scheme"
     assert headers["Host"] == "$host"
     assert headers["X-Request-ID"] == "$request_id"
-    assert directives(locations, "proxy_pass") == ["http://laurel"]
+    assert directives(proxy, "proxy_pass") == ["http://laurel"]
+    locations = (NGINX / "locations.conf").read_text()
+    passed = re.findall(r"location\s+([^{]*)\{([^}]*)\}", locations)
+    for where, block in passed:
+        if "return" not in block:
+            assert directives(block, "include") == ["/etc/nginx/laurel/proxy.conf"], where
+
+
+def test_nginx_takes_a_large_photo_zip_for_the_nominee_import_only():
+    locations = (NGINX / "locations.conf").read_text()
+    outside = re.sub(r"location[^{]*\{[^}]*\}", "", locations)
+    assert directives(outside, "client_max_body_size") == ["10m"]
+    imports = re.search(r"location\s+~\s+(\S+)\s*\{([^}]*)\}", locations)
+    assert directives(imports[2], "client_max_body_size") == ["512m"]
+    pattern = re.compile(imports[1])
+    for path in ("/admin/awards/nominee/import/", "/backstage/awards/nominee/process_import/"):
+        assert pattern.search(path), path
+    for path in ("/sbia/ada-lovelace/vote/", "/admin/awards/nominee/", "/sbia/import/"):
+        assert not pattern.search(path), path
 
 
 def test_nginx_does_not_route_metrics():
@@ -134,9 +152,9 @@ def nginx_headers(client_ip: str, sent_forwarded_for: str = "") -> dict:
         "$host": "localhost",
         "$request_id": "0f8fad5bd9cb469fa1657d2b6cbf2a8c",
     }
-    locations = (NGINX / "locations.conf").read_text()
+    proxy = (NGINX / "proxy.conf").read_text()
     environ = {}
-    for line in directives(locations, "proxy_set_header"):
+    for line in directives(proxy, "proxy_set_header"):
         header, value = line.split(None, 1)
         if value.startswith("$"):
             environ["HTTP_" + header.upper().replace("-", "_")] = values[value]

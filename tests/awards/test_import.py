@@ -1,4 +1,5 @@
 import io
+import os
 import zipfile
 
 import pytest
@@ -7,7 +8,7 @@ from django.urls import reverse
 from PIL import Image
 
 from awards.imports import PhotoArchive, dataset_read, import_problems, nominees_import
-from awards.models import Nominee
+from awards.models import Award, Nominee
 from tests.factories import AwardFactory, CategoryFactory, NomineeFactory
 
 pytestmark = pytest.mark.django_db
@@ -451,3 +452,45 @@ def test_a_redirect_into_laurels_network_is_not_followed(nominee, settings, capl
         server.shutdown()
     assert reached == ["/ada.png"] and checked == ["127.0.0.1", "inside.example"]
     assert "not on the public internet" in caplog.text
+
+
+def test_a_large_zip_of_photos_is_copied_to_disk_not_held_in_memory(award, experts, settings):
+    """A thousand photos are hundreds of megabytes: a web worker reads them a photo at a time."""
+    import tracemalloc
+
+    from django.core.files.uploadedfile import TemporaryUploadedFile
+    from import_export.tmp_storages import TempFolderStorage
+
+    from awards.admin_import import NomineeImportForm
+    from awards.imports import IMPORT_FORMATS, NomineeResource
+
+    filler = os.urandom(24 * 2**20)  # stored uncompressed: as large in the zip as on disk
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("ada.png", png_bytes())
+        archive.writestr("others.bin", filler)
+    zipped, filler = out.getvalue(), None
+    photos = TemporaryUploadedFile("photos.zip", "application/zip", len(zipped), None)
+    photos.write(zipped)
+    photos.seek(0)
+    zipped = None
+    form = NomineeImportForm(
+        IMPORT_FORMATS,
+        [NomineeResource],
+        data={"award": award.pk, "format": "0"},
+        files={"import_file": upload("n.csv", GOOD.encode()), "photos": photos},
+        awards=Award.objects.all(),
+    )
+    tracemalloc.start()
+    try:
+        assert form.is_valid(), form.errors
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * 2**20
+    kept = TempFolderStorage(name=form.cleaned_data["photos"]).get_full_path()
+    try:
+        assert os.path.getsize(kept) > 24 * 2**20
+        assert PhotoArchive(kept).read("ada.png") == png_bytes()
+    finally:
+        os.remove(kept)

@@ -34,9 +34,11 @@ class Command(BaseCommand):
             raise CommandError(f"No award has the slug “{award}”.")
         try:
             dataset = dataset_read(data=_read(file), file_name=file.name)
-            archive = PhotoArchive(_read(photos)) if photos else None
+            archive = PhotoArchive(photos) if photos else None
         except ImportFileError as error:
             raise CommandError(str(error)) from error
+        except OSError as error:
+            raise CommandError(f"Cannot read {photos}: {error.strerror}.") from error
         result = nominees_import(award=target, dataset=dataset, photos=archive, dry_run=dry_run)
         problems = import_problems(result)
         if problems:
