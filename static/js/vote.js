@@ -85,13 +85,23 @@
     }
   }
 
+  function shownCount(standing) {
+    if (standing.querySelector("[data-no-votes]")) { return 0; }
+    var match = COUNT.exec(standing.textContent);
+    return match ? parseInt(match[1].replace(/,/g, ""), 10) : null;
+  }
+
   function refreshStanding(standing) {
     fetch(window.location.pathname, { headers: { "Accept": "text/html" }, credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (html) {
         if (!html) { return; }
         var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("nominee-standing");
-        if (fresh) { standing.innerHTML = fresh.innerHTML; }
+        if (!fresh) { return; }
+        var before = shownCount(standing), after = shownCount(fresh);
+        // Standings not yet recomputed would take this voter's vote back: wait for the next read.
+        if (before !== null && after !== null && after < before) { return; }
+        standing.innerHTML = fresh.innerHTML;
       })
       .catch(function () {});  // the count shown stays; the next visit shows the standings
   }
