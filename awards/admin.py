@@ -213,6 +213,26 @@ class CategoryFilter(admin.SimpleListFilter):
         return queryset
 
 
+# Hiding or showing nominees (NomineeAdmin._set_active): the question, its button, what the
+# audit log records, the message's verb and the default reason, by the state they are set to.
+NOMINEE_VISIBILITY_WORDS = {
+    True: (
+        "Show these nominees again? Their pages take votes again.",
+        "Yes, show them",
+        AuditEntry.Action.SHOW_NOMINEES,
+        "shown",
+        "Shown in the nominee list",
+    ),
+    False: (
+        "Hide these nominees? Their pages stop taking votes.",
+        "Yes, hide them",
+        AuditEntry.Action.HIDE_NOMINEES,
+        "hidden",
+        "Hidden in the nominee list",
+    ),
+}
+
+
 @admin.register(Nominee)
 class NomineeAdmin(AwardScopedAdmin, CatalogueDeletion, admin.ModelAdmin):
     # The list with django-import-export's Import button; the import pages are below (get_urls).
@@ -319,26 +339,7 @@ class NomineeAdmin(AwardScopedAdmin, CatalogueDeletion, admin.ModelAdmin):
 
     def _set_active(self, request, queryset, *, active: bool):
         """Confirmed, then audited, then done: hiding stops a nominee's votes at once."""
-        if active:
-            question, button = (
-                "Show these nominees again? Their pages take votes again.",
-                "Yes, show them",
-            )
-            action, done, default = (
-                AuditEntry.Action.SHOW_NOMINEES,
-                "shown",
-                "Shown in the nominee list",
-            )
-        else:
-            question, button = (
-                "Hide these nominees? Their pages stop taking votes.",
-                "Yes, hide them",
-            )
-            action, done, default = (
-                AuditEntry.Action.HIDE_NOMINEES,
-                "hidden",
-                "Hidden in the nominee list",
-            )
+        question, button, action, done, default = NOMINEE_VISIBILITY_WORDS[active]
         if page := action_confirmation(self, request, queryset, question=question, button=button):
             return page
         audit_catalogue(

@@ -43,17 +43,18 @@ def _create_connection(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_a
     return socket.create_connection((checked_address(host, port), port), timeout, source_address)
 
 
-class _HTTPConnection(http.client.HTTPConnection):
+class _CheckedAddress:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._create_connection = _create_connection
 
 
-class _HTTPSConnection(http.client.HTTPSConnection):
-    # TLS still checks the certificate against the host name, not the address.
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._create_connection = _create_connection
+class _HTTPConnection(_CheckedAddress, http.client.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_CheckedAddress, http.client.HTTPSConnection):
+    pass  # TLS still checks the certificate against the host name, not the address
 
 
 class _HTTPHandler(urllib.request.HTTPHandler):

@@ -10,7 +10,6 @@ process's peak memory (``ru_maxrss``) grew: the target is that it does not grow 
 (under 50 MB more at 1,000,000 than at 100,000). Writes bench/results/export_bench.json.
 """
 
-import json
 import os
 import resource
 import sys
@@ -21,6 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "awards.settings")
+
+from bench.stack import save_results  # noqa: E402
+
 SIZES = [100_000, 1_000_000]
 GROWTH_LIMIT_MB = 50
 
@@ -101,19 +103,14 @@ def main() -> int:
     growth = runs[-1]["peak_mb_after"] - runs[0]["peak_mb_after"]
     ok = all(r["lines"] == r["votes"] + 1 for r in runs) and growth < GROWTH_LIMIT_MB
     print(f"{'PASS' if ok else 'FAIL'}: peak memory grew {growth:.1f} MB from 100,000 to 1,000,000")
-    (ROOT / "bench" / "results" / "export_bench.json").write_text(
-        json.dumps(
-            {
-                "benchmark": "audit export of votes, streamed, 100,000 and 1,000,000 votes",
-                "date": datetime.now(UTC).isoformat(timespec="seconds"),
-                "command": "bench/export_bench.py",
-                "runs": runs,
-                "peak_growth_mb": round(growth, 1),
-                "pass": ok,
-            },
-            indent=2,
-        )
-        + "\n"
+    save_results(
+        "export_bench",
+        {
+            "benchmark": "audit export of votes, streamed, 100,000 and 1,000,000 votes",
+            "runs": runs,
+            "peak_growth_mb": round(growth, 1),
+            "pass": ok,
+        },
     )
     return 0 if ok else 1
 

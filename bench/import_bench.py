@@ -13,7 +13,6 @@ Writes bench/results/import_bench_<database>.json; exits 0 when every step meets
 
 import argparse
 import io
-import json
 import os
 import statistics
 import sys
@@ -25,6 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "awards.settings")
+
+from bench.stack import save_results  # noqa: E402
+
 TARGET_SECONDS = 10.0
 ROWS = 984
 
@@ -108,23 +110,18 @@ def main() -> int:
     for step, seconds in medians.items():
         print(f"  {step:<10} {seconds:6.2f} s   runs {steps[step]}   rows {totals[step]}")
     print(f"{'PASS' if ok else 'FAIL'}: each step under {TARGET_SECONDS:.0f} s")
-    results = ROOT / "bench" / "results" / f"import_bench_{connection.vendor}.json"
-    results.write_text(
-        json.dumps(
-            {
-                "benchmark": "import 984 nominees with photos: preview, import, re-import",
-                "date": datetime.now(UTC).isoformat(timespec="seconds"),
-                "command": " ".join(["bench/import_bench.py", *sys.argv[1:]]),
-                "database": connection.vendor,
-                "median_seconds": medians,
-                "runs": steps,
-                "rows": totals,
-                "target_seconds": TARGET_SECONDS,
-                "pass": ok,
-            },
-            indent=2,
-        )
-        + "\n"
+    save_results(
+        "import_bench",
+        {
+            "benchmark": "import 984 nominees with photos: preview, import, re-import",
+            "database": connection.vendor,
+            "median_seconds": medians,
+            "runs": steps,
+            "rows": totals,
+            "target_seconds": TARGET_SECONDS,
+            "pass": ok,
+        },
+        stem=f"import_bench_{connection.vendor}",
     )
     return 0 if ok else 1
 

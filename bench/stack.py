@@ -162,21 +162,21 @@ class Stack:
         return lines
 
 
-def save_results(name: str, results: dict) -> None:
-    """bench/results/<name>.json, with when, how and on what it was measured."""
+def save_results(name: str, results: dict, *, stem: str | None = None) -> None:
+    """bench/results/<stem or name>.json, with when, how and on what bench/<name>.py measured."""
     import django
     from django.db import connection
 
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        postgresql = cursor.fetchone()[0]
     about = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join([".venv/bin/python", f"bench/{name}.py", *sys.argv[1:]]),
         "machine": {"cpu_cores": os.cpu_count(), "python": platform.python_version()},
-        "versions": {"django": django.get_version(), "postgresql": postgresql},
+        "versions": {
+            "django": django.get_version(),
+            connection.vendor: ".".join(map(str, connection.get_database_version())),
+        },
     }
-    path = ROOT / "bench" / "results" / f"{name}.json"
+    path = ROOT / "bench" / "results" / f"{stem or name}.json"
     path.write_text(json.dumps(about | results, indent=1, default=str) + "\n")
 
 

@@ -80,21 +80,24 @@ def page_cached(
         versions = (versions[0], standings_version(award_slug=award_slug))
     entry = found.get(key)
     now = time.time()
-    if not isinstance(entry, CachedPage) or entry.phase_ends <= now:
-        response, award = build()  # nothing to serve meanwhile: every request renders
-        _keep(key, versions, response, award)
-        return _filled(response, fill)
-    if entry.versions == versions and entry.expires > now:
-        return _filled(HttpResponse(entry.content, headers=entry.headers), fill)
-    if not cache.add(_rendering_key(key), 1, timeout=REBUILD_SECONDS):
-        # Another request is rendering this page: the body it replaces is seconds old.
-        return _filled(HttpResponse(entry.content, headers=entry.headers), fill)
+    previous = isinstance(entry, CachedPage) and entry.phase_ends > now
+    if previous and entry.versions == versions and entry.expires > now:
+        return _served(entry, fill)
+    # With a previous body to serve, one request renders while the others serve it (seconds
+    # old); with none, each request renders.
+    if previous and not cache.add(_rendering_key(key), 1, timeout=REBUILD_SECONDS):
+        return _served(entry, fill)
     try:
         response, award = build()
         _keep(key, versions, response, award)
     finally:
-        cache.delete(_rendering_key(key))
+        if previous:
+            cache.delete(_rendering_key(key))
     return _filled(response, fill)
+
+
+def _served(entry: CachedPage, fill: Callable[[bytes], bytes] | None) -> HttpResponse:
+    return _filled(HttpResponse(entry.content, headers=entry.headers), fill)
 
 
 def _keep(key: str, versions: tuple, response: HttpResponse, award: Award) -> None:
