@@ -13,17 +13,17 @@ from django.http import (
     HttpResponseRedirect,
     JsonResponse,
 )
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.html import escape
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
-from django.views.decorators.vary import vary_on_headers
 from django_ratelimit.exceptions import Ratelimited
 
+from awards.csrf import csrf_token
 from awards.errors import wants_json
 from awards.lookups import (
     get_award_or_404,
@@ -163,8 +163,6 @@ def vote_challenge(request: HttpRequest, award_slug: str, nominee_slug: str) -> 
     return JsonResponse(challenge)
 
 
-@never_cache
-@vary_on_headers("Cookie")
 def nominee(request: HttpRequest, award_slug: str, nominee_slug: str) -> HttpResponse:
     """The nominee's page, which is also the link nominees share: it shows the Vote button.
 
@@ -176,7 +174,12 @@ def nominee(request: HttpRequest, award_slug: str, nominee_slug: str) -> HttpRes
     def build() -> tuple[HttpResponse, Award]:
         nominee = get_nominee_or_404(award_slug, nominee_slug)
         context = nominee_page_context(request, nominee, timezone.now())
-        return render(request, "voting/nominee.html", context), nominee.award
+        response = render(request, "voting/nominee.html", context)
+        # Each response holds one visitor's secrets, so no browser or proxy may keep it. The
+        # headers are kept with the body, rather than added to every response (never_cache).
+        add_never_cache_headers(response)
+        patch_vary_headers(response, ["Cookie"])
+        return response, nominee.award
 
     def fill(page: bytes) -> bytes:
         # The vote endpoint's in-memory catalogue: a cached page costs no catalogue query.
@@ -206,7 +209,7 @@ def vote_box_fill(request: HttpRequest, nominee: Nominee, page: bytes) -> bytes:
         # The token twice: in the form, and in the address of its browser check.
         return (
             page.replace(STANDIN_TOKEN, escape(context["vote_token"]).encode(), 2)
-            .replace(STANDIN_CSRF, escape(get_token(request)).encode(), 1)
+            .replace(STANDIN_CSRF, csrf_token(request).encode(), 1)
             .replace(STANDIN_REF_INPUT, REF_INPUT.format(escape(ref)).encode() if ref else b"", 1)
         )
     context["visibility"] = standings_visibility(nominee.award, now)
