@@ -276,6 +276,10 @@ CATALOGUE_CACHE_SECONDS = env.int("CATALOGUE_CACHE_SECONDS", 5, minimum=0)
 # from the cache while its catalogue and standings versions still match (voting/pages.py): the
 # most its relative times ("Updated 8 seconds ago") can lag. 0 renders every request.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", 10, minimum=0)
+# Seconds a process may trust the catalogue and standings versions it last read before asking
+# the cache again: a cached page is then one cache read, and an edit or a recompute reaches
+# every process's pages within this time. 0 asks on every read.
+PAGE_VERSION_SECONDS = env.int("PAGE_VERSION_SECONDS", 1, minimum=0)
 
 # Seconds a Redis call may take before Laurel carries on without it: a vote never waits on Redis.
 REDIS_TIMEOUT = env.float("REDIS_TIMEOUT", 0.25)

@@ -9,6 +9,7 @@ from awards.lookups import forget_cached_nominees
 from tests.factories import AwardFactory, CategoryFactory, NomineeFactory
 from voting.limits import PREFIX as LIMITS_PREFIX
 from voting.limits import limits_reset
+from voting.pages import forget_page_versions
 from voting.standings import _last_nudge
 from voting.voters import Voter
 
@@ -39,10 +40,12 @@ def fresh_reads(settings):
     for a few seconds (tests/voting/test_catalogue_cache.py covers that)."""
     settings.CATALOGUE_CACHE_SECONDS = 0
     settings.PAGE_CACHE_SECONDS = 0  # tests/voting/test_page_cache.py turns it on
+    settings.PAGE_VERSION_SECONDS = 0  # and covers a process trusting the versions it read
     _last_nudge.clear()
     limits_reset()
     yield
     forget_cached_nominees()
+    forget_page_versions()
     limits_reset()
 
 

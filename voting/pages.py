@@ -4,8 +4,10 @@ A page of an award (its home, a category, the standings, a nominee, their JSON) 
 catalogue and the award's standings, and both change rarely next to how often the page is
 read. So the rendered body is kept in the cache with the two versions it was rendered from:
 the catalogue version (awards/lookups.py, bumped by every catalogue edit) and the standings
-version (the award's count of recomputes, published by voting/standings.py). A read fetches
-the body and both versions in one round trip and uses the body only when they still match.
+version (the award's count of recomputes, published by voting/standings.py). A read uses the
+body only when they still match. A process asks the cache for the versions at most once every
+PAGE_VERSION_SECONDS (and whenever a body does not match them), so a read is usually one
+`GET`, like any cached value: a change reaches every process's pages within that second.
 
 What differs per voter never enters the cache: the nominee page's vote box (the voter's own
 "vote again at ...", a CSRF token, a one-time vote token and its browser check) is filled into
@@ -43,6 +45,9 @@ CACHED_PAGE_LAYOUT = 2
 # How long the request rendering a page may take before another takes over; until then the
 # others serve the body it replaces.
 REBUILD_SECONDS = 10
+# award slug -> (until, its versions as this process last read them; see PAGE_VERSION_SECONDS).
+_remembered: dict[str, tuple[float, tuple]] = {}
+MAX_REMEMBERED_AWARDS = 100
 
 
 @dataclass(frozen=True)
@@ -72,17 +77,20 @@ def page_cached(
     key = _page_key(request, award_slug) if _cacheable(request) else None
     if key is None:
         return _filled(build()[0], fill)
-    found = cache.get_many([key, CATALOGUE_VERSION_KEY, version_key(award_slug)])
-    versions = (found.get(CATALOGUE_VERSION_KEY), found.get(version_key(award_slug)))
-    if versions[0] is None:
-        versions = (catalogue_version(), versions[1])
-    if versions[1] is None:
-        versions = (versions[0], standings_version(award_slug=award_slug))
-    entry = found.get(key)
     now = time.time()
-    previous = isinstance(entry, CachedPage) and entry.phase_ends > now
-    if previous and entry.versions == versions and entry.expires > now:
+    versions = _remembered_versions(award_slug)
+    if versions is None:
+        found = cache.get_many([key, *_version_keys(award_slug)])
+        entry, versions = found.get(key), _versions_found(award_slug, found)
+    else:
+        # One read, as for any cached value; the versions are asked again only when the body
+        # is not current by what this process last knew of them.
+        entry = cache.get(key)
+        if not _current(entry, versions, now):
+            versions = _versions_found(award_slug, cache.get_many(_version_keys(award_slug)))
+    if _current(entry, versions, now):
         return _served(entry, fill)
+    previous = _is_page(entry) and entry.phase_ends > now
     # With a previous body to serve, one request renders while the others serve it (seconds
     # old); with none, each request renders.
     if previous and not cache.add(_rendering_key(key), 1, timeout=REBUILD_SECONDS):
@@ -94,6 +102,48 @@ def page_cached(
         if previous:
             cache.delete(_rendering_key(key))
     return _filled(response, fill)
+
+
+def _is_page(entry: object) -> bool:
+    return isinstance(entry, CachedPage)
+
+
+def _current(entry: object, versions: tuple, now: float) -> bool:
+    if not _is_page(entry) or entry.versions != versions:
+        return False
+    return entry.expires > now and entry.phase_ends > now
+
+
+def _version_keys(award_slug: str) -> list[str]:
+    return [CATALOGUE_VERSION_KEY, version_key(award_slug)]
+
+
+def _versions_found(award_slug: str, found: dict) -> tuple:
+    """(catalogue version, standings version) from a cache read, reading or minting what it
+    lacks, and remembered for this process; None for a version the cache cannot give."""
+    catalogue = found.get(CATALOGUE_VERSION_KEY)
+    if catalogue is None:
+        catalogue = catalogue_version()
+    standings = found.get(version_key(award_slug))
+    if standings is None:
+        standings = standings_version(award_slug=award_slug)
+    versions = (catalogue, standings)
+    if None not in versions and settings.PAGE_VERSION_SECONDS > 0:
+        if len(_remembered) >= MAX_REMEMBERED_AWARDS:
+            _remembered.clear()
+        _remembered[award_slug] = (time.monotonic() + settings.PAGE_VERSION_SECONDS, versions)
+    return versions
+
+
+def _remembered_versions(award_slug: str) -> tuple | None:
+    remembered = _remembered.get(award_slug)
+    if remembered is None or remembered[0] <= time.monotonic():
+        return None
+    return remembered[1]
+
+
+def forget_page_versions() -> None:
+    _remembered.clear()
 
 
 def _served(entry: CachedPage, fill: Callable[[bytes], bytes] | None) -> HttpResponse:

@@ -3,6 +3,7 @@ belongs to one voter; HTML is compressed, and static files have long-lived hashe
 
 import gzip
 import re
+import time
 import uuid
 from datetime import timedelta
 from unittest import mock
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from tests.ballots import cast_vote, clock_at, form_of, vote_like_a_browser
 from tests.factories import NomineeFactory
+from voting import pages
 from voting.standings import standings_recompute
 from voting.tokens import token_check
 from voting.voters import COOKIE_NAME, Voter, voter_key
@@ -152,6 +154,68 @@ def test_a_page_past_its_award_s_change_of_phase_is_never_served_while_another_r
         page = Client().get("/sbia/")
     assert rendered(page)
     assert "Voting closed" in page.text
+
+
+class CacheReads:
+    """The page cache, counting its reads: the keys asked for in each call."""
+
+    def __init__(self):
+        from django.core.cache import cache
+
+        self.cache = cache
+        self.calls: list[list[str]] = []
+
+    def get(self, key, *args, **kwargs):
+        self.calls.append([key])
+        return self.cache.get(key, *args, **kwargs)
+
+    def get_many(self, keys, *args, **kwargs):
+        self.calls.append(list(keys))
+        return self.cache.get_many(keys, *args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.cache, name)
+
+
+def test_a_cached_page_is_one_cache_read_while_the_process_knows_its_versions(race, settings):
+    settings.PAGE_VERSION_SECONDS = 60
+    api = "/api/sbia/standings/"
+    Client().get(api)
+    with mock.patch("voting.pages.cache", CacheReads()) as reads:
+        assert leader(Client().get(api)) == "Ada Lovelace"
+    assert len(reads.calls) == 1 and len(reads.calls[0]) == 1, reads.calls
+
+
+def test_a_recompute_reaches_a_process_trusting_its_versions_within_that_time(race, settings):
+    settings.PAGE_VERSION_SECONDS = 1
+    ada, grace = race
+    api = "/api/sbia/standings/"
+    started = time.monotonic()
+    with mock.patch("voting.pages.time.monotonic", return_value=started):
+        Client().get(api)
+        overtake(ada, grace)  # as if in the worker: this process still trusts what it read
+        assert leader(Client().get(api)) == "Ada Lovelace"
+    with mock.patch("voting.pages.time.monotonic", return_value=started + 1.01):
+        assert leader(Client().get(api)) == "Grace Hopper"
+
+
+def test_a_page_rendered_by_a_process_that_knows_newer_versions_is_served_by_the_others(
+    race, settings
+):
+    """A process whose versions are older than a body's asks the cache again, rather than
+    render the body anew over and over."""
+    settings.PAGE_VERSION_SECONDS = 60
+    ada, grace = race
+    api = "/api/sbia/standings/"
+    Client().get(api)
+    overtake(ada, grace)
+    forgotten = dict(pages._remembered)
+    pages.forget_page_versions()
+    assert leader(Client().get(api)) == "Grace Hopper"  # another process, rendering anew
+    pages._remembered.update(forgotten)  # this process, still trusting the older versions
+    page = Client().get(api)
+    assert leader(page) == "Grace Hopper"
+    assert pages._remembered["sbia"] != forgotten["sbia"]
 
 
 def test_a_searched_page_is_rendered_for_each_search(client, race):
