@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 from django.views.static import serve
 
 from voting import admin_results as voting_admin_results
@@ -24,38 +24,36 @@ handler404 = "awards.errors.page_not_found"
 handler500 = "awards.errors.server_error"
 admin.site.site_title = "Laurel"
 
-urlpatterns = [
-    path("", views.home, name="home"),
+# The organizers' own pages, beside the admin's: one prefix for a public request to pass.
+admin_patterns = [
+    path("integrity/<int:award_id>/", voting_admin_views.integrity_review, name="integrity-review"),
+    path("dashboard/<int:award_id>/", voting_admin_results.dashboard, name="award-dashboard"),
+    path("results/<int:award_id>/", voting_admin_results.results, name="results-review"),
     path(
-        f"{settings.ADMIN_URL}integrity/<int:award_id>/",
-        voting_admin_views.integrity_review,
-        name="integrity-review",
-    ),
-    path(
-        f"{settings.ADMIN_URL}dashboard/<int:award_id>/",
-        voting_admin_results.dashboard,
-        name="award-dashboard",
-    ),
-    path(
-        f"{settings.ADMIN_URL}results/<int:award_id>/",
-        voting_admin_results.results,
-        name="results-review",
-    ),
-    path(
-        f"{settings.ADMIN_URL}results/<int:award_id>/preview/",
+        "results/<int:award_id>/preview/",
         voting_admin_results.results_preview,
         name="results-preview",
     ),
+    path("exports/<int:award_id>/results.csv", voting_exports.results_csv, name="export-results"),
+    path("exports/<int:award_id>/votes.csv", voting_exports.votes_csv, name="export-votes"),
+]
+
+# Resolving a URL tries each pattern in turn, and every request pays for it: public pages come
+# as early as their overlaps allow (an award slug would match the admin's prefix).
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("api/<slug:award_slug>/standings/", voting_views.standings_api, name="standings-api"),
     path(
-        f"{settings.ADMIN_URL}exports/<int:award_id>/results.csv",
-        voting_exports.results_csv,
-        name="export-results",
+        "api/<slug:award_slug>/standings/<slug:category_slug>/",
+        voting_views.standings_api,
+        name="category-standings-api",
     ),
     path(
-        f"{settings.ADMIN_URL}exports/<int:award_id>/votes.csv",
-        voting_exports.votes_csv,
-        name="export-votes",
+        "api/<slug:award_slug>/nominees/<slug:nominee_slug>/",
+        voting_views.nominee_api,
+        name="nominee-api",
     ),
+    path(settings.ADMIN_URL, include(admin_patterns)),
     path(settings.ADMIN_URL, admin.site.urls),
     # What a vote needs, for load balancers, compose and monitors: 503 when any fails.
     path(
@@ -74,17 +72,6 @@ urlpatterns = [
     path("metrics", voting_metrics_views.metrics, name="metrics"),
     # Nominee photos are few and small; a CDN in front of Laurel caches them in real mode.
     re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
-    path("api/<slug:award_slug>/standings/", voting_views.standings_api, name="standings-api"),
-    path(
-        "api/<slug:award_slug>/standings/<slug:category_slug>/",
-        voting_views.standings_api,
-        name="category-standings-api",
-    ),
-    path(
-        "api/<slug:award_slug>/nominees/<slug:nominee_slug>/",
-        voting_views.nominee_api,
-        name="nominee-api",
-    ),
     path("<slug:award_slug>/", views.award_detail, name="award"),
     path("<slug:award_slug>/standings/", voting_views.standings, name="standings"),
     path(
