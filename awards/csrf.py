@@ -15,31 +15,33 @@ from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 
 _CHARS = CSRF_ALLOWED_CHARS
 _INDEX = {char: i for i, char in enumerate(_CHARS)}
-# Random bytes at or above this are drawn again, so that every character is equally likely
-# (248 = 4 x 62).
+# A random byte below 248 (4 x 62) becomes the character at its value modulo 62; the others are
+# dropped and drawn again, so that every character is equally likely.
 _BYTE_LIMIT = 256 - 256 % len(_CHARS)
+_TO_CHAR = bytes(ord(_CHARS[byte % len(_CHARS)]) for byte in range(_BYTE_LIMIT)).ljust(256, b"?")
+_REDRAWN = bytes(range(_BYTE_LIMIT, 256))
 
 
-def random_indices(count: int) -> list[int]:
-    """`count` uniformly random positions in CSRF_ALLOWED_CHARS."""
-    drawn: list[int] = []
+def random_chars(count: int) -> str:
+    """`count` uniformly random characters of CSRF_ALLOWED_CHARS."""
+    drawn = b""
     while len(drawn) < count:
-        # A few bytes more than needed, since about 3% are drawn again.
-        drawn += [byte % len(_CHARS) for byte in os.urandom(count + 8) if byte < _BYTE_LIMIT]
-    return drawn[:count]
+        # A few bytes more than needed, since about 3% are dropped.
+        drawn += os.urandom(count + 8).translate(_TO_CHAR, _REDRAWN)
+    return drawn[:count].decode()
 
 
 def csrf_token(request: HttpRequest) -> str:
     """The masked CSRF token for a form, as `get_token()` returns it, minting the secret (and
     so the cookie) for a browser that has none."""
     secret = request.META.get("CSRF_COOKIE")
-    drawn = random_indices(CSRF_SECRET_LENGTH if secret else 2 * CSRF_SECRET_LENGTH)
+    drawn = random_chars(CSRF_SECRET_LENGTH if secret else 2 * CSRF_SECRET_LENGTH)
     if not secret:
-        secret = "".join(_CHARS[i] for i in drawn[CSRF_SECRET_LENGTH:])
+        secret = drawn[CSRF_SECRET_LENGTH:]
         request.META["CSRF_COOKIE"] = secret
     # As get_token(): the middleware sends the cookie, renewing its expiry, and Vary: Cookie.
     request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
     mask = drawn[:CSRF_SECRET_LENGTH]
     # Django's masking (django.middleware.csrf._mask_cipher_secret), which the middleware undoes.
-    cipher = [_CHARS[(_INDEX[c] + m) % len(_CHARS)] for c, m in zip(secret, mask, strict=True)]
-    return "".join([_CHARS[m] for m in mask] + cipher)
+    pairs = zip(secret, mask, strict=True)
+    return mask + "".join([_CHARS[(_INDEX[c] + _INDEX[m]) % len(_CHARS)] for c, m in pairs])
