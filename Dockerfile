@@ -15,7 +15,8 @@ RUN DATABASE_URL=postgres://build/build REDIS_URL=redis://build:6379/0 \
     SECRET_KEY=build-only-secret-key-not-used-at-runtime \
     python manage.py collectstatic --no-input -v0
 
-RUN useradd --create-home laurel && mkdir -p /app/media && chown laurel /app/media
+RUN useradd --create-home laurel && mkdir -p /app/media /app/imports \
+    && chown laurel /app/media /app/imports
 USER laurel
 EXPOSE 8000
 CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py", "awards.wsgi:application"]

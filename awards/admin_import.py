@@ -6,8 +6,11 @@ tablib, openpyxl and Pillow, which web workers serving public pages have no use 
 
 import os
 import tempfile
+import time
+import uuid
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -19,6 +22,40 @@ from .admin import NomineeAdmin
 from .imports import IMPORT_FORMATS, ImportFileError, NomineeResource, PhotoArchive, import_problems
 from .models import Award
 from .roles import ORGANIZER, awards_for
+
+# An import not confirmed within this time is abandoned: its files are removed.
+ABANDONED_SECONDS = 24 * 60 * 60
+
+
+class SharedFolderStorage(TempFolderStorage):
+    """django-import-export's temporary-file storage, in IMPORT_DIR rather than the container's
+    own temporary folder: the confirm step may reach another web container than the preview."""
+
+    def get_full_path(self) -> str:
+        # The name comes back from the confirm form: a file name, never a path.
+        return str(settings.IMPORT_DIR / os.path.basename(self.name))
+
+    def _open(self, mode="r"):
+        settings.IMPORT_DIR.mkdir(parents=True, exist_ok=True)
+        if not self.name:
+            self.name = uuid.uuid4().hex
+            return open(self.get_full_path(), "xb")  # save(): the uploaded bytes
+        return open(self.get_full_path(), mode, encoding=self.encoding)
+
+
+def imports_abandoned_remove(now: float | None = None) -> None:
+    """Remove the files of imports previewed over a day ago and never confirmed."""
+    now = time.time() if now is None else now
+    try:
+        entries = list(os.scandir(settings.IMPORT_DIR))
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        try:
+            if entry.is_file() and entry.stat().st_mtime < now - ABANDONED_SECONDS:
+                os.remove(entry.path)
+        except FileNotFoundError:
+            pass  # another container removed it first
 
 
 class NomineeImportForm(ImportForm):
@@ -36,12 +73,13 @@ class NomineeImportForm(ImportForm):
         self.fields["import_file"].help_text = "CSV (UTF-8) or Excel XLSX, one nominee a row."
 
     def clean_photos(self):
-        """The zip, copied to the temporary folder for the preview and the confirm step; its
-        name there. Copied a chunk at a time: a thousand photos are hundreds of megabytes."""
+        """The zip, copied to IMPORT_DIR for the preview and the confirm step; its name there.
+        Copied a chunk at a time: a thousand photos are hundreds of megabytes."""
         upload = self.cleaned_data.get("photos")
         if upload is None:
             return None
-        with tempfile.NamedTemporaryFile(dir=tempfile.gettempdir(), delete=False) as kept:
+        settings.IMPORT_DIR.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=settings.IMPORT_DIR, delete=False) as kept:
             for chunk in upload.chunks():
                 kept.write(chunk)
         try:
@@ -61,7 +99,7 @@ class NomineeConfirmImportForm(ConfirmImportForm):
         self.fields["award"].queryset = awards
 
     def clean_photos_file_name(self):
-        # Only a name this site wrote to its temporary folder, never a path.
+        # Only a name this site wrote to IMPORT_DIR, never a path.
         name = self.cleaned_data["photos_file_name"]
         return name.rsplit("/", 1)[-1] if name else ""
 
@@ -73,7 +111,23 @@ class NomineeImportAdmin(ImportMixin, NomineeAdmin):
     import_form_class = NomineeImportForm
     confirm_form_class = NomineeConfirmImportForm
     import_error_display = ("message",)
-    tmp_storage_class = TempFolderStorage
+    tmp_storage_class = SharedFolderStorage
+
+    def process_import(self, request, **kwargs):
+        try:
+            return super().process_import(request, **kwargs)
+        except FileNotFoundError:
+            # Confirmed twice (another tab), or left for over a day: its files are gone.
+            messages.error(
+                request,
+                "This import's files are gone: it was confirmed already, or was left unconfirmed "
+                "for over a day. Nothing was imported; upload the file again.",
+            )
+            return HttpResponseRedirect(reverse("admin:awards_nominee_import"))
+
+    def write_to_tmp_storage(self, import_file, input_format):
+        imports_abandoned_remove()
+        return super().write_to_tmp_storage(import_file, input_format)
 
     def add_data_read_fail_error_to_form(self, form, e):
         if isinstance(e, ImportFileError):
@@ -114,7 +168,7 @@ class NomineeImportAdmin(ImportMixin, NomineeAdmin):
             name = form.photos_file_name = form.cleaned_data["photos"] or ""
         else:
             name = form.cleaned_data["photos_file_name"]
-        photos = PhotoArchive(TempFolderStorage(name=name).get_full_path()) if name else None
+        photos = PhotoArchive(SharedFolderStorage(name=name).get_full_path()) if name else None
         award = form.cleaned_data["award"]
         if isinstance(form, NomineeImportForm):
             messages.info(request, f"Into {award}: nothing is saved until you confirm.")
@@ -127,7 +181,7 @@ class NomineeImportAdmin(ImportMixin, NomineeAdmin):
     def process_dataset(self, dataset, form, request, **kwargs):
         result = super().process_dataset(dataset, form, request, **kwargs)
         if name := form.cleaned_data.get("photos_file_name"):
-            TempFolderStorage(name=name).remove()
+            SharedFolderStorage(name=name).remove()
         return result
 
     def process_result(self, result, request):

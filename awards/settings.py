@@ -342,6 +342,10 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static", import_export_dir / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# What a nominee import keeps between its preview and its confirm step (the file and the photo
+# zip). The two steps may reach different web containers, so in real mode this is a volume they
+# all share (docker-compose.yml), never served to the public. Left-overs go after a day.
+IMPORT_DIR = Path(env.str("IMPORT_DIR", str(VAR_DIR / "imports")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -202,7 +202,14 @@ def test_compose_migrates_before_serving_and_checks_health(compose):
 
 
 def test_compose_keeps_data_in_named_volumes(compose):
-    assert {"postgres-data", "redis-data", "media"} <= set(compose["volumes"])
+    assert {"postgres-data", "redis-data", "media", "imports"} <= set(compose["volumes"])
+
+
+def test_every_web_container_shares_the_import_folder(compose):
+    """An import's preview and confirm may reach different web containers."""
+    web = compose["services"]["web"]
+    folder = web["environment"]["IMPORT_DIR"]
+    assert f"imports:{folder}" in web["volumes"]
 
 
 @pytest.mark.parametrize(

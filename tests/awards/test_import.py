@@ -1,6 +1,8 @@
 import io
 import os
+import time
 import zipfile
+from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -242,6 +244,75 @@ def test_the_admin_previews_each_rows_changes_then_imports_on_confirm(
     assert Nominee.objects.get(slug="ada-lovelace").photo.read() == png_bytes()
 
 
+def admin_preview(client, award, *, photos: bool = True):
+    rows = GOOD.replace(",@ada,,", ",@ada,ada.png,") if photos else GOOD
+    fields = {"award": award.pk, "format": "0", "import_file": upload("n.csv", rows.encode())}
+    if photos:
+        fields["photos"] = upload("photos.zip", zip_of({"ada.png": png_bytes()}))
+    preview = client.post(reverse("admin:awards_nominee_import"), fields)
+    assert preview.status_code == 200
+    confirm = preview.context["confirm_form"]
+    return {name: confirm.initial[name] for name in confirm.initial}
+
+
+def test_the_confirm_step_works_on_another_web_container_than_the_preview(
+    client, organizer, award, experts, apps, settings, tmp_path
+):
+    """With --scale web=N, nginx may send the confirm to another container, whose temporary
+    folder is its own: the import's files wait in IMPORT_DIR, which they all share."""
+    settings.IMPORT_DIR = tmp_path / "shared"
+    client.force_login(organizer)
+    with mock.patch("tempfile.tempdir", str(tmp_path / "first-container")):
+        (tmp_path / "first-container").mkdir()
+        confirm = admin_preview(client, award)
+    assert not any((tmp_path / "first-container").iterdir())
+    with mock.patch("tempfile.tempdir", str(tmp_path / "second-container")):
+        (tmp_path / "second-container").mkdir()
+        done = client.post(reverse("admin:awards_nominee_process_import"), confirm, follow=True)
+    assert "Import finished: 2 new" in done.content.decode()
+    assert Nominee.objects.get(slug="ada-lovelace").photo.read() == png_bytes()
+    assert not any(settings.IMPORT_DIR.iterdir())  # both files removed once imported
+
+
+def test_an_import_confirmed_twice_says_its_files_are_gone_and_imports_once(
+    client, organizer, award, experts, apps, settings, tmp_path
+):
+    settings.IMPORT_DIR = tmp_path
+    client.force_login(organizer)
+    confirm = admin_preview(client, award)
+    client.post(reverse("admin:awards_nominee_process_import"), confirm)
+    again = client.post(reverse("admin:awards_nominee_process_import"), confirm, follow=True)
+    assert again.status_code == 200
+    assert "files are gone" in again.content.decode()
+    assert Nominee.objects.count() == 2
+
+
+def test_a_confirm_form_naming_a_path_reads_only_from_the_import_folder(
+    client, organizer, award, experts, apps, settings, tmp_path
+):
+    settings.IMPORT_DIR = tmp_path / "imports"
+    (tmp_path / "secret.csv").write_text(GOOD)
+    client.force_login(organizer)
+    confirm = admin_preview(client, award, photos=False)
+    confirm["import_file_name"] = "../secret.csv"
+    done = client.post(reverse("admin:awards_nominee_process_import"), confirm, follow=True)
+    assert done.status_code < 500
+    assert not Nominee.objects.exists()
+
+
+def test_the_files_of_an_import_left_unconfirmed_go_after_a_day(settings, tmp_path):
+    from awards.admin_import import ABANDONED_SECONDS, imports_abandoned_remove
+
+    settings.IMPORT_DIR = tmp_path
+    old, recent = tmp_path / "old", tmp_path / "recent"
+    old.write_bytes(b"x")
+    recent.write_bytes(b"x")
+    day_ago = time.time() - ABANDONED_SECONDS - 60
+    os.utime(old, (day_ago, day_ago))
+    imports_abandoned_remove()
+    assert not old.exists() and recent.exists()
+
+
 def test_the_admin_lists_bad_rows_and_offers_no_confirm(client, organizer, award, experts):
     client.force_login(organizer)
     response = client.post(
@@ -459,9 +530,8 @@ def test_a_large_zip_of_photos_is_copied_to_disk_not_held_in_memory(award, exper
     import tracemalloc
 
     from django.core.files.uploadedfile import TemporaryUploadedFile
-    from import_export.tmp_storages import TempFolderStorage
 
-    from awards.admin_import import NomineeImportForm
+    from awards.admin_import import NomineeImportForm, SharedFolderStorage
     from awards.imports import IMPORT_FORMATS, NomineeResource
 
     filler = os.urandom(24 * 2**20)  # stored uncompressed: as large in the zip as on disk
@@ -488,7 +558,7 @@ def test_a_large_zip_of_photos_is_copied_to_disk_not_held_in_memory(award, exper
     finally:
         tracemalloc.stop()
     assert peak < 4 * 2**20
-    kept = TempFolderStorage(name=form.cleaned_data["photos"]).get_full_path()
+    kept = SharedFolderStorage(name=form.cleaned_data["photos"]).get_full_path()
     try:
         assert os.path.getsize(kept) > 24 * 2**20
         assert PhotoArchive(kept).read("ada.png") == png_bytes()
