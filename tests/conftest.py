@@ -34,6 +34,18 @@ def collected_static():
         call_command("collectstatic", interactive=False, verbosity=0)
 
 
+@pytest.fixture(scope="session")
+def import_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("imports")
+
+
+@pytest.fixture(autouse=True)
+def imports_kept_apart(settings, import_dir):
+    """Imports previewed and never confirmed leave their files behind: in the test run's own
+    folder, not the checkout's var/."""
+    settings.IMPORT_DIR = import_dir
+
+
 @pytest.fixture(autouse=True)
 def fresh_reads(settings):
     """Tests change awards and nominees between requests; production may read them from memory
