@@ -8,6 +8,7 @@ import os
 import tempfile
 import time
 import uuid
+from pathlib import Path
 
 from django import forms
 from django.conf import settings
@@ -27,16 +28,21 @@ from .roles import ORGANIZER, awards_for
 ABANDONED_SECONDS = 24 * 60 * 60
 
 
+def import_dir() -> Path:
+    settings.IMPORT_DIR.mkdir(parents=True, exist_ok=True)
+    return settings.IMPORT_DIR
+
+
 class SharedFolderStorage(TempFolderStorage):
     """django-import-export's temporary-file storage, in IMPORT_DIR rather than the container's
     own temporary folder: the confirm step may reach another web container than the preview."""
 
     def get_full_path(self) -> str:
-        # The name comes back from the confirm form: a file name, never a path.
-        return str(settings.IMPORT_DIR / os.path.basename(self.name))
+        # Names (the file's and the photos') come back from the confirm form: only a file name
+        # in IMPORT_DIR, never a path.
+        return str(import_dir() / os.path.basename(self.name))
 
     def _open(self, mode="r"):
-        settings.IMPORT_DIR.mkdir(parents=True, exist_ok=True)
         if not self.name:
             self.name = uuid.uuid4().hex
             return open(self.get_full_path(), "xb")  # save(): the uploaded bytes
@@ -78,8 +84,7 @@ class NomineeImportForm(ImportForm):
         upload = self.cleaned_data.get("photos")
         if upload is None:
             return None
-        settings.IMPORT_DIR.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=settings.IMPORT_DIR, delete=False) as kept:
+        with tempfile.NamedTemporaryFile(dir=import_dir(), delete=False) as kept:
             for chunk in upload.chunks():
                 kept.write(chunk)
         try:
@@ -97,11 +102,6 @@ class NomineeConfirmImportForm(ConfirmImportForm):
     def __init__(self, *args, awards=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["award"].queryset = awards
-
-    def clean_photos_file_name(self):
-        # Only a name this site wrote to IMPORT_DIR, never a path.
-        name = self.cleaned_data["photos_file_name"]
-        return name.rsplit("/", 1)[-1] if name else ""
 
 
 class NomineeImportAdmin(ImportMixin, NomineeAdmin):
