@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest, HttpResponse
 
+from awards.cookies import cookie_set
+from awards.signing import cookie_signed
+
 from .net import client_networks
 
 COOKIE_NAME = "laurel_voter"
@@ -78,10 +81,15 @@ class VoterCookieMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if getattr(request, "_laurel_voter_key_is_new", False):
-            response.set_signed_cookie(
+            # As response.set_signed_cookie(), for a fraction of its cost (awards/cookies.py).
+            cookie_set(
+                response,
                 COOKIE_NAME,
-                f"{request._laurel_voter_key}.{request._laurel_voter_minted}",
-                salt=COOKIE_SALT,
+                cookie_signed(
+                    COOKIE_NAME,
+                    f"{request._laurel_voter_key}.{request._laurel_voter_minted}",
+                    salt=COOKIE_SALT,
+                ),
                 max_age=COOKIE_MAX_AGE,
                 httponly=True,
                 samesite="Lax",

@@ -87,3 +87,22 @@ def test_bytes_that_would_favour_some_characters_are_drawn_again():
     draws = iter([bytes([255, 248, 61, 200]), bytes([1, 2, 3, 4, 5])])
     with mock.patch("awards.csrf.os.urandom", side_effect=lambda n: next(draws)):
         assert random_chars(3) == CSRF_ALLOWED_CHARS[61] + CSRF_ALLOWED_CHARS[200 % 62] + "b"
+
+
+@pytest.mark.parametrize("secret", ["z" * 32, "9" * 32, "a" * 32, CSRF_ALLOWED_CHARS[:32], None])
+def test_the_masked_token_is_djangos_masking_of_the_secret_whatever_the_characters(secret):
+    for _ in range(200):
+        request = RequestFactory().get("/")
+        if secret:
+            request.META["CSRF_COOKIE"] = secret
+        token = csrf_token(request)
+        assert len(token) == CSRF_TOKEN_LENGTH
+        assert _mask_cipher_secret_with(request.META["CSRF_COOKIE"], token[:32]) == token
+        assert _unmask_cipher_token(token) == request.META["CSRF_COOKIE"]
+
+
+def _mask_cipher_secret_with(secret: str, mask: str) -> str:
+    # django.middleware.csrf._mask_cipher_secret, with the mask given.
+    chars = CSRF_ALLOWED_CHARS
+    pairs = zip((chars.index(x) for x in secret), (chars.index(x) for x in mask), strict=True)
+    return mask + "".join(chars[(x + y) % len(chars)] for x, y in pairs)
