@@ -1,6 +1,7 @@
 import re
 from datetime import datetime
 from functools import partial
+from html import escape
 from urllib.parse import urlencode
 
 from django.core import signing
@@ -18,7 +19,6 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
-from django.utils.html import escape
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django_ratelimit.exceptions import Ratelimited
@@ -56,6 +56,7 @@ from .voters import voter_from, voter_key
 # The nominee page's shared vote box (voting/nominee.html): its markers, and the stand-ins for
 # what each request fills in (plain words, which the template leaves as they are).
 VOTE_BOX_START, VOTE_BOX_END = "<!--laurel:vote-box-->", "<!--/laurel:vote-box-->"
+VOTE_BOX_START_BYTES, VOTE_BOX_END_BYTES = VOTE_BOX_START.encode(), VOTE_BOX_END.encode()
 STANDINS = {
     "csrf_token": "laurel-standin-csrf",
     "vote_token": "laurel-standin-token",
@@ -206,16 +207,27 @@ def vote_box_fill(request: HttpRequest, nominee: Nominee, page: bytes) -> bytes:
         if not has_form:
             return page  # voting is not open: the shared box is everyone's
         ref = context["ref"]
-        # The token twice: in the form, and in the address of its browser check.
-        return (
-            page.replace(STANDIN_TOKEN, escape(context["vote_token"]).encode(), 2)
+        # Filled within the box alone, so that the page is copied once.
+        start, end = _vote_box_bounds(page)
+        box = (
+            # The token twice: in the form, and in the address of its browser check.
+            page[start:end]
+            .replace(STANDIN_TOKEN, escape(context["vote_token"]).encode(), 2)
             .replace(STANDIN_CSRF, csrf_token(request).encode(), 1)
             .replace(STANDIN_REF_INPUT, REF_INPUT.format(escape(ref)).encode() if ref else b"", 1)
         )
+        view = memoryview(page)
+        return b"".join((view[:start], box, view[end:]))
     context["visibility"] = standings_visibility(nominee.award, now)
     box = render_to_string("voting/_vote_box.html", context, request=request).encode()
-    start, end = page.index(VOTE_BOX_START.encode()), page.index(VOTE_BOX_END.encode())
-    return page[:start] + box + page[end + len(VOTE_BOX_END) :]
+    start, end = _vote_box_bounds(page)
+    return b"".join((page[: start - len(VOTE_BOX_START)], box, page[end + len(VOTE_BOX_END) :]))
+
+
+def _vote_box_bounds(page: bytes) -> tuple[int, int]:
+    """Where the shared vote box's content starts and ends, between its markers."""
+    start = page.index(VOTE_BOX_START_BYTES) + len(VOTE_BOX_START_BYTES)
+    return start, page.index(VOTE_BOX_END_BYTES, start)
 
 
 def outcome_shown_once(request: HttpRequest, nominee: Nominee, now: datetime) -> VoteResult | None:
