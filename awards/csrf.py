@@ -8,9 +8,12 @@ nominee page's cost for a first-time visitor (every voter arriving from a shared
 (through `request.META`), so the middleware sets the cookie and checks the form unchanged.
 """
 
+import functools
 import os
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.utils.cache import patch_vary_headers
@@ -71,23 +74,34 @@ def csrf_cookie_middleware(get_response):
     def middleware(request: HttpRequest) -> HttpResponse:
         response = get_response(request)
         if request.META.get("CSRF_COOKIE_NEEDS_UPDATE") and not settings.CSRF_USE_SESSIONS:
-            cookie_set(
-                response,
-                settings.CSRF_COOKIE_NAME,
-                request.META["CSRF_COOKIE"],
-                max_age=settings.CSRF_COOKIE_AGE,
-                domain=settings.CSRF_COOKIE_DOMAIN,
-                path=settings.CSRF_COOKIE_PATH,
-                secure=settings.CSRF_COOKIE_SECURE,
-                httponly=settings.CSRF_COOKIE_HTTPONLY,
-                samesite=settings.CSRF_COOKIE_SAMESITE,
-            )
+            name, attributes = _cookie_settings()
+            cookie_set(response, name, request.META["CSRF_COOKIE"], **attributes)
             if not varies_on_cookie(response):
                 patch_vary_headers(response, ("Cookie",))
             request.META["CSRF_COOKIE_NEEDS_UPDATE"] = False
         return response
 
     return middleware
+
+
+@functools.cache
+def _cookie_settings() -> tuple[str, dict]:
+    """The CSRF cookie's name and attributes, as CsrfViewMiddleware sets them (read once: each
+    setting read costs a microsecond, and a first visit would read eight)."""
+    return settings.CSRF_COOKIE_NAME, {
+        "max_age": settings.CSRF_COOKIE_AGE,
+        "domain": settings.CSRF_COOKIE_DOMAIN,
+        "path": settings.CSRF_COOKIE_PATH,
+        "secure": settings.CSRF_COOKIE_SECURE,
+        "httponly": settings.CSRF_COOKIE_HTTPONLY,
+        "samesite": settings.CSRF_COOKIE_SAMESITE,
+    }
+
+
+@receiver(setting_changed)
+def _cookie_settings_forget(*, setting: str, **kwargs) -> None:
+    if setting.startswith("CSRF_COOKIE_"):
+        _cookie_settings.cache_clear()
 
 
 def varies_on_cookie(response: HttpResponse) -> bool:
