@@ -16,7 +16,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import has_vary_header, patch_vary_headers
 
 from .cookies import cookie_set
 
@@ -76,7 +76,7 @@ def csrf_cookie_middleware(get_response):
         if request.META.get("CSRF_COOKIE_NEEDS_UPDATE") and not settings.CSRF_USE_SESSIONS:
             name, attributes = _cookie_settings()
             cookie_set(response, name, request.META["CSRF_COOKIE"], **attributes)
-            if not varies_on_cookie(response):
+            if not has_vary_header(response, "Cookie"):
                 patch_vary_headers(response, ("Cookie",))
             request.META["CSRF_COOKIE_NEEDS_UPDATE"] = False
         return response
@@ -102,7 +102,3 @@ def _cookie_settings() -> tuple[str, dict]:
 def _cookie_settings_forget(*, setting: str, **kwargs) -> None:
     if setting.startswith("CSRF_COOKIE_"):
         _cookie_settings.cache_clear()
-
-
-def varies_on_cookie(response: HttpResponse) -> bool:
-    return any(name.strip().lower() == "cookie" for name in response.get("Vary", "").split(","))
