@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import include, path, re_path, register_converter
 from django.views.static import serve
 
 from voting import admin_results as voting_admin_results
@@ -13,9 +13,12 @@ from voting import stats_views as voting_stats_views
 from voting import views as voting_views
 
 from . import views
+from .converters import AwardSlugConverter, NomineeSlugConverter
 from .health import Broker, DatabaseWrite, HealthView
 
 admin.site.site_header = "Laurel administration"
+register_converter(AwardSlugConverter, "award")
+register_converter(NomineeSlugConverter, "nominee")
 
 # Styled pages for people, JSON for the API and the vote button (awards/errors.py).
 handler400 = "awards.errors.bad_request"
@@ -38,20 +41,83 @@ admin_patterns = [
     path("exports/<int:award_id>/votes.csv", voting_exports.votes_csv, name="export-votes"),
 ]
 
-# Resolving a URL tries each pattern in turn, and every request pays for it: public pages come
-# as early as their overlaps allow (an award slug would match the admin's prefix).
+# Resolving a URL tries each pattern in turn, and every request pays for it: the busiest pages
+# come first, the admin, health and metrics last. Award and nominee slugs never take a reserved
+# word (awards/converters.py), so no pattern here shadows another whatever their order.
 urlpatterns = [
     path("", views.home, name="home"),
-    path("api/<slug:award_slug>/standings/", voting_views.standings_api, name="standings-api"),
+    path("<award:award_slug>/", views.award_detail, name="award"),
+    path("<award:award_slug>/<nominee:nominee_slug>/", voting_views.nominee, name="nominee"),
+    path("api/<award:award_slug>/standings/", voting_views.standings_api, name="standings-api"),
+    path("<award:award_slug>/standings/", voting_views.standings, name="standings"),
+    path("<award:award_slug>/<nominee:nominee_slug>/vote/", voting_views.vote, name="vote"),
     path(
-        "api/<slug:award_slug>/standings/<slug:category_slug>/",
+        "<award:award_slug>/<nominee:nominee_slug>/challenge/",
+        voting_views.vote_challenge,
+        name="vote-challenge",
+    ),
+    path(
+        "api/<award:award_slug>/standings/<slug:category_slug>/",
         voting_views.standings_api,
         name="category-standings-api",
     ),
     path(
-        "api/<slug:award_slug>/nominees/<slug:nominee_slug>/",
+        "api/<award:award_slug>/nominees/<nominee:nominee_slug>/",
         voting_views.nominee_api,
         name="nominee-api",
+    ),
+    path(
+        "<award:award_slug>/standings/<slug:category_slug>/",
+        voting_views.category_standings,
+        name="category-standings",
+    ),
+    path(
+        "<award:award_slug>/categories/<slug:category_slug>/",
+        views.category_detail,
+        name="category",
+    ),
+    path("<award:award_slug>/rules/", voting_rules_views.rules, name="rules"),
+    path("<award:award_slug>/privacy/", voting_rules_views.privacy, name="privacy"),
+    # The picture link previews show for the nominee's page (og:image).
+    path(
+        "<award:award_slug>/<nominee:nominee_slug>/share.png",
+        voting_views.share_image,
+        name="share-image",
+    ),
+    # A nominee's share kit: badges for their site, a QR code of their link, a daily reminder.
+    path(
+        "<award:award_slug>/<nominee:nominee_slug>/badge.svg",
+        voting_share_views.badge,
+        {"kind": "svg"},
+        name="badge-svg",
+    ),
+    path(
+        "<award:award_slug>/<nominee:nominee_slug>/badge.png",
+        voting_share_views.badge,
+        {"kind": "png"},
+        name="badge-png",
+    ),
+    path(
+        "<award:award_slug>/<nominee:nominee_slug>/qr.svg",
+        voting_share_views.qr_code,
+        {"kind": "svg"},
+        name="qr-svg",
+    ),
+    path(
+        "<award:award_slug>/<nominee:nominee_slug>/qr.png",
+        voting_share_views.qr_code,
+        {"kind": "png"},
+        name="qr-png",
+    ),
+    path(
+        "<award:award_slug>/<nominee:nominee_slug>/reminder.ics",
+        voting_share_views.reminder,
+        name="reminder",
+    ),
+    path(
+        "<award:award_slug>/<nominee:nominee_slug>/stats/<str:token>/",
+        voting_stats_views.stats,
+        name="nominee-stats",
     ),
     path(settings.ADMIN_URL, include(admin_patterns)),
     path(settings.ADMIN_URL, admin.site.urls),
@@ -72,67 +138,4 @@ urlpatterns = [
     path("metrics", voting_metrics_views.metrics, name="metrics"),
     # Nominee photos are few and small; a CDN in front of Laurel caches them in real mode.
     re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
-    path("<slug:award_slug>/", views.award_detail, name="award"),
-    path("<slug:award_slug>/standings/", voting_views.standings, name="standings"),
-    path(
-        "<slug:award_slug>/standings/<slug:category_slug>/",
-        voting_views.category_standings,
-        name="category-standings",
-    ),
-    path(
-        "<slug:award_slug>/categories/<slug:category_slug>/",
-        views.category_detail,
-        name="category",
-    ),
-    # Before the nominee pattern: "rules" and "privacy" are reserved nominee slugs.
-    path("<slug:award_slug>/rules/", voting_rules_views.rules, name="rules"),
-    path("<slug:award_slug>/privacy/", voting_rules_views.privacy, name="privacy"),
-    path("<slug:award_slug>/<slug:nominee_slug>/", voting_views.nominee, name="nominee"),
-    path("<slug:award_slug>/<slug:nominee_slug>/vote/", voting_views.vote, name="vote"),
-    path(
-        "<slug:award_slug>/<slug:nominee_slug>/challenge/",
-        voting_views.vote_challenge,
-        name="vote-challenge",
-    ),
-    # The picture link previews show for the nominee's page (og:image).
-    path(
-        "<slug:award_slug>/<slug:nominee_slug>/share.png",
-        voting_views.share_image,
-        name="share-image",
-    ),
-    # A nominee's share kit: badges for their site, a QR code of their link, a daily reminder.
-    path(
-        "<slug:award_slug>/<slug:nominee_slug>/badge.svg",
-        voting_share_views.badge,
-        {"kind": "svg"},
-        name="badge-svg",
-    ),
-    path(
-        "<slug:award_slug>/<slug:nominee_slug>/badge.png",
-        voting_share_views.badge,
-        {"kind": "png"},
-        name="badge-png",
-    ),
-    path(
-        "<slug:award_slug>/<slug:nominee_slug>/qr.svg",
-        voting_share_views.qr_code,
-        {"kind": "svg"},
-        name="qr-svg",
-    ),
-    path(
-        "<slug:award_slug>/<slug:nominee_slug>/qr.png",
-        voting_share_views.qr_code,
-        {"kind": "png"},
-        name="qr-png",
-    ),
-    path(
-        "<slug:award_slug>/<slug:nominee_slug>/reminder.ics",
-        voting_share_views.reminder,
-        name="reminder",
-    ),
-    path(
-        "<slug:award_slug>/<slug:nominee_slug>/stats/<str:token>/",
-        voting_stats_views.stats,
-        name="nominee-stats",
-    ),
 ]

@@ -190,7 +190,7 @@ def sent(cast):
 
 def test_every_public_url_is_covered():
     assert len(PUBLIC_ROUTES) >= 15
-    assert "<slug:award_slug>/<slug:nominee_slug>/vote/" in PUBLIC_ROUTES
+    assert "<award:award_slug>/<nominee:nominee_slug>/vote/" in PUBLIC_ROUTES
 
 
 def page_request(path: str, **changes) -> dict:
