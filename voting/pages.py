@@ -48,6 +48,9 @@ REBUILD_SECONDS = 10
 # award slug -> (until, its versions as this process last read them; see PAGE_VERSION_SECONDS).
 _remembered: dict[str, tuple[float, tuple]] = {}
 MAX_REMEMBERED_AWARDS = 100
+# (host, path, page number) -> the cache key of its body, so that a read hashes nothing.
+_page_keys: dict[tuple[str, str, int], str] = {}
+MAX_PAGE_KEYS = 4096
 
 
 @dataclass(frozen=True)
@@ -174,7 +177,8 @@ def _cacheable(request: HttpRequest) -> bool:
     return (
         settings.PAGE_CACHE_SECONDS > 0
         and request.method in ("GET", "HEAD")
-        and not request.GET.get("q")
+        # Most requests have no query string: they need not parse one.
+        and not (request.META.get("QUERY_STRING") and request.GET.get("q"))
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and "messages" not in request.COOKIES
     )
@@ -183,12 +187,20 @@ def _cacheable(request: HttpRequest) -> bool:
 def _page_key(request: HttpRequest, award_slug: str) -> str | None:
     """The body's key: ?page= changes what a page shows; any other parameter (ref, utm_*)
     does not."""
-    number = request.GET.get("page", "1")
+    number = request.GET.get("page", "1") if request.META.get("QUERY_STRING") else "1"
     if not number.isdigit() or int(number) > MAX_CACHED_PAGE_NUMBER:
         return None
     # The host is part of the body (canonical and preview URLs are absolute).
-    what = f"{CACHED_PAGE_LAYOUT}|{request.get_host()}|{request.path}|{int(number)}"
-    return f"pages:{award_slug}:{hashlib.sha256(what.encode()).hexdigest()[:32]}"
+    what = (request.get_host(), request.path, int(number))
+    key = _page_keys.get(what)
+    if key is None:
+        digest = hashlib.sha256(f"{CACHED_PAGE_LAYOUT}|{'|'.join(map(str, what))}".encode())
+        key = f"pages:{award_slug}:{digest.hexdigest()[:32]}"
+        # A crawler walking every nominee and page number must not grow it without end.
+        if len(_page_keys) >= MAX_PAGE_KEYS:
+            _page_keys.clear()
+        _page_keys[what] = key
+    return key
 
 
 def _filled(response: HttpResponse, fill: Callable[[bytes], bytes] | None) -> HttpResponse:

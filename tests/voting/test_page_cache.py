@@ -223,6 +223,29 @@ def test_a_searched_page_is_rendered_for_each_search(client, race):
     assert rendered(client.get("/sbia/?q=grace"))
 
 
+def test_each_page_number_and_each_host_has_its_own_body(race, settings):
+    ada, _ = race
+    NomineeFactory.create_batch(60, category=ada.category)
+    category = ada.category.get_absolute_url()
+    first, second = Client().get(category), Client().get(category, {"page": 2})
+    assert second.context["page"].number == 2 and first.text != second.text
+    assert rendered(Client().get(category, {"page": 1, "ref": "x"})) == set()  # page 1's body
+
+    settings.ALLOWED_HOSTS = ["testserver", "votes.example.org"]
+    here = Client().get(ada.get_absolute_url())
+    there = Client().get(ada.get_absolute_url(), HTTP_HOST="votes.example.org")
+    assert rendered(there)
+    assert "http://votes.example.org/" in there.text
+    assert "http://votes.example.org/" not in here.text
+
+
+def test_the_cache_keys_a_process_remembers_are_bounded(race, monkeypatch):
+    monkeypatch.setattr(pages, "MAX_PAGE_KEYS", 5)
+    for number in range(1, 20):
+        Client().get(race[0].category.get_absolute_url(), {"page": number})
+    assert 0 < len(pages._page_keys) <= 5
+
+
 def test_an_admin_edit_of_a_nominee_shows_at_once(client, admin_client, race):
     ada = race[0]
     for path in PAGES:
