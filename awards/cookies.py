@@ -86,17 +86,19 @@ def cookie_set(
     samesite: str | None = None,
 ) -> None:
     """As `response.set_cookie()` with these arguments."""
+    attributes = {
+        "max_age": max_age,
+        "path": path,
+        "domain": domain,
+        "secure": secure,
+        "httponly": httponly,
+        "samesite": samesite,
+    }
     if not _PLAIN(value):
         # Quoted by http.cookies; no cookie Laurel sends is.
-        response.set_cookie(
-            name, value, max_age=max_age, path=path, domain=domain, secure=secure,
-            httponly=httponly, samesite=samesite,
-        )  # fmt: skip
+        response.set_cookie(name, value, **attributes)
         return
-    template, before, middle, end = _template(
-        name, max_age=max_age, path=path, domain=domain, secure=secure,
-        httponly=httponly, samesite=samesite,
-    )  # fmt: skip
+    template, before, middle, end = _template(name, **attributes)
     # set_cookie()'s Expires: the time.time() + max_age it formats has a resolution of a second.
     expires = _expires(max_age, int(time.time())) if template["expires"] else ""
     morsel = WrittenMorsel.__new__(WrittenMorsel)

@@ -221,7 +221,10 @@ def vote_box_fill(request: HttpRequest, nominee: Nominee, page: bytes) -> bytes:
     context["visibility"] = standings_visibility(nominee.award, now)
     box = render_to_string("voting/_vote_box.html", context, request=request).encode()
     start, end = _vote_box_bounds(page)
-    return b"".join((page[: start - len(VOTE_BOX_START)], box, page[end + len(VOTE_BOX_END) :]))
+    view = memoryview(page)
+    return b"".join(
+        (view[: start - len(VOTE_BOX_START_BYTES)], box, view[end + len(VOTE_BOX_END_BYTES) :])
+    )
 
 
 def _vote_box_bounds(page: bytes) -> tuple[int, int]:
