@@ -312,10 +312,10 @@ else:
     }
 
 # Caps and integrity signals (voting/limits.py): sliding windows counted in Redis by one Lua
-# script per vote, or in this process in embedded mode. When Redis fails, each web process
-# keeps its own count with every cap cut to LIMITS_LOCAL_SHARE of itself, and retries Redis
-# after LIMITS_RETRY_SECONDS: a failing store never lifts the limits.
-LIMITS_LOCAL_SHARE = env.float("LIMITS_LOCAL_SHARE", 0.25)
+# script per vote, or in this process in embedded mode. While Redis fails, votes are recorded
+# and held, then re-assessed once it is back (no count is ever kept per process, which would
+# loosen every threshold by the number of processes); Redis is retried after
+# LIMITS_RETRY_SECONDS.
 LIMITS_RETRY_SECONDS = env.float("LIMITS_RETRY_SECONDS", 5.0)
 # How long a rendered vote form's one-time token (and its browser check) stays good.
 VOTE_TOKEN_SECONDS = env.int("VOTE_TOKEN_SECONDS", 2 * 60 * 60, minimum=60)
@@ -324,6 +324,10 @@ VOTE_TOKEN_SECONDS = env.int("VOTE_TOKEN_SECONDS", 2 * 60 * 60, minimum=60)
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_VIEW = "voting.views.rate_limited"
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", True)
+# The per-view limits (the browser check's endpoint) let requests through while the cache is
+# down: every vote is then held for re-assessment anyway, and refusing the check would only
+# send honest browsers' votes without it.
+RATELIMIT_FAIL_OPEN = True
 # Embedded mode's database cache is shared but not atomic; nothing counts on it there.
 SILENCED_SYSTEM_CHECKS = [] if REAL_MODE else ["django_ratelimit.E003", "django_ratelimit.W001"]
 
@@ -440,6 +444,12 @@ CELERY_BEAT_SCHEDULE = {
         # A beat tick nobody ran before the next one is redundant, not owed.
         "options": {"expires": STANDINGS_REFRESH_SECONDS},
     },
+    # Votes held while Redis was down are assessed once it is back (voting/reassess.py).
+    "votes-reassess-due": {
+        "task": "voting.tasks.votes_reassess_due",
+        "schedule": 15.0,
+        "options": {"expires": 15.0},
+    },
     # Retention: reduce voters' addresses once an award's retention period has passed.
     "votes-reduce-due": {
         "task": "voting.tasks.votes_reduce_due",
@@ -447,6 +457,12 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 3600.0},
     },
 }
+
+# Mail: only integrity alerts (a burst flagged for a nominee) go to MANAGERS, when set; EMAIL_URL as django-environ reads it, e.g. smtp+tls://user:pass@host:587.
+MANAGERS = env.list("MANAGERS", default=[])
+if env.str("EMAIL_URL", None):
+    vars().update(env.email_url("EMAIL_URL"))
+DEFAULT_FROM_EMAIL = SERVER_EMAIL = env.str("DEFAULT_FROM_EMAIL", "laurel@localhost")
 
 # Health (/healthz, awards/health.py): an open award whose standings are older than this means
 # no beat or no worker is running.

@@ -6,7 +6,9 @@ person can is held; these helpers do what a person's browser does, a few seconds
 
 import html
 import ipaddress
+import random
 import re
+import time
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -27,8 +29,10 @@ TOKEN = re.compile(r'name="token" value="([^"]+)"')
 CHALLENGE = re.compile(r'<altcha-widget challenge="([^"]+)"')
 
 
-def voter_at(address: str, key: str | None = None, *, new: bool = True, agent: str = "ua") -> Voter:
-    """A voter at `address`: by default a new one (cookie minted today), as scripts always are."""
+def voter_at(
+    address: str, key: str | None = None, *, minted_at: float | None = None, agent: str = "ua"
+) -> Voter:
+    """A voter at `address` whose cookie was minted at `minted_at` (now, by default)."""
     networks = networks_of(ipaddress.ip_address(address))
     return Voter(
         key=key or uuid.uuid4().hex,
@@ -36,8 +40,18 @@ def voter_at(address: str, key: str | None = None, *, new: bool = True, agent: s
         user_agent=agent,
         network=networks.network,
         wider=networks.wider,
-        new=new,
+        minted_at=time.time() if minted_at is None else minted_at,
     )
+
+
+def voter_somewhere(agent: str = "t") -> Voter:
+    """A new voter at an address (and a /24) of their own, as most honest voters are."""
+    octets = (_rng.randrange(11, 99), _rng.randrange(256), _rng.randrange(256))
+    return voter_at("{}.{}.{}.{}".format(*octets, _rng.randrange(1, 255)), agent=agent)
+
+
+# Not the random module's generator, which Hypothesis seeds alike for every example.
+_rng = random.SystemRandom()
 
 
 def cast_vote(

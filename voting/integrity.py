@@ -3,14 +3,22 @@
 Honest crowds and scripts differ less in any single vote than in their numbers: an office or a
 phone carrier puts many honest voters behind one address, but they vote for many nominees and
 keep their cookies; a script mints a new voter for every vote and aims them all at one nominee.
-So every signal counts *new* voters (a cookie minted within the last day) for one nominee from
-one address or network, or for one nominee against its own usual pace. Returning voters are
-never held by these counts. All counting is one call to the limit store (voting.limits).
+So the signals count distinct voters for one nominee from one address or network, or for one
+nominee against its own usual pace.
+
+Every vote is counted by them. A *new* voter is one the database holds no counted vote from (a
+cookie is only a name: scripts mint and keep as many as they like); a *returning* voter, whose
+vote counted at least an interval ago (voting.services.voter_is_returning), is counted
+separately against RETURNING_FACTOR times the award's thresholds. Time on the page is weighed,
+never a lone gate for a browser whose check passed: many fast clicks from one address or
+network are a cluster, and raise the check's price there. All counting is one call to the
+limit store (voting.limits); when it cannot answer, the vote is held and re-assessed later.
 
 The numbers live on the award (the admin's Integrity section); voters are never told them.
 """
 
 import enum
+import hashlib
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +27,7 @@ from django.conf import settings
 
 from awards.models import Award, Nominee
 
-from .limits import Hit, Kind, Op, distinct_if, limits_hit
+from .limits import Hit, Kind, LimitsUnavailable, Op, distinct_if, limits_hit
 from .voters import Voter
 
 HOUR = 3600
@@ -28,12 +36,27 @@ BASELINE_WINDOW = 86400
 # Caps for the wider networks, as multiples of the per-address cap: a /24 or an IPv6 /48 is a
 # whole site or a slice of a carrier, never one person.
 NETWORK_CAP_FACTOR = {"/24": 8, "/56": 4, "/48": 16}
+# A returning voter's thresholds, as multiples of a new voter's: gentler, never none.
+RETURNING_FACTOR = 3
 # A nominee is in a burst only while it draws more than this share of the award's new voters
 # (those no other signal holds) in the burst window, besides being far above its own pace.
 BURST_SHARE = 0.2
-# Failed token or proof-of-work checks from one address in an hour before its new voters' votes
-# are held: a browser that reloads a stale page fails once or twice, a script fails in bulk.
-FAILED_CHECKS_PER_HOUR = 10
+# In a burst, what the votes that made it share: new voters for the nominee within the hour
+# from one address, or from one network (an IPv4 /24; an IPv6 /48, a carrier's slice, more).
+BURST_SAME_ADDRESS = 2
+BURST_SAME_NETWORK = {4: 3, 6: 6}
+# ...or one user agent, with at least this many of them (see agent_over_represented).
+BURST_AGENT_MIN = 10
+# Failed token checks in an hour before a voter's votes are held: a browser that reloads a
+# stale page fails once or twice. Charged to the cookie; to the address only past a bound
+# generous enough for an office's stale tabs, and refused (429) only far past it.
+FAILED_CHECKS_PER_VOTER = 5
+FAILED_CHECKS_PER_ADDRESS = 200
+FAILED_POSTS_PER_ADDRESS = 2000
+# Verified voters who clicked sooner than the award's time on the page, from one address or
+# network for one nominee in an hour, before such votes are held: a person may click at once,
+# a crowd of them on one address is a script.
+FAST_PER_ADDRESS, FAST_PER_NETWORK = 3, 8
 # Below this many new voters for one nominee in an hour an address or network is "quiet": the
 # browser check costs the base difficulty.
 QUIET_ADDRESS, QUIET_NETWORK = 4, 12
@@ -45,23 +68,35 @@ BUSY_ADDRESS, BUSY_NETWORK = 60, 240
 class Reason(enum.StrEnum):
     NEW_VOTERS_ADDRESS = "new_voters_address"
     NEW_VOTERS_NETWORK = "new_voters_network"
+    RETURNING_ADDRESS = "returning_address"
+    RETURNING_NETWORK = "returning_network"
     UNVERIFIED_ADDRESS = "unverified_address"
     TOO_FAST = "too_fast"
+    FAST_CLUSTER = "fast_cluster"
     NOMINEE_BURST = "nominee_burst"
     UNVERIFIED_SHARE = "unverified_share"
     POW_INVALID = "pow_invalid"
     FAILED_CHECKS = "failed_checks"
+    # The limit store was down: held until it is back and the vote has been assessed.
+    UNASSESSED = "unassessed"
+    # Re-assessed after an outage, the vote was past an address's hourly cap.
+    OVER_CAP = "over_cap"
 
 
 REASON_LABELS = {
     Reason.NEW_VOTERS_ADDRESS: "Many new voters from one address for one nominee",
     Reason.NEW_VOTERS_NETWORK: "Many new voters from one network for one nominee",
-    Reason.UNVERIFIED_ADDRESS: "New voters without the browser check from one address",
-    Reason.TOO_FAST: "Voted faster than a person reads and clicks",
-    Reason.NOMINEE_BURST: "A burst far above the nominee's usual pace",
+    Reason.RETURNING_ADDRESS: "Very many returning voters from one address for one nominee",
+    Reason.RETURNING_NETWORK: "Very many returning voters from one network for one nominee",
+    Reason.UNVERIFIED_ADDRESS: "Voters without the browser check from one address",
+    Reason.TOO_FAST: "No browser check, and voted faster than a person reads and clicks",
+    Reason.FAST_CLUSTER: "Many voters clicking at once after the page loaded, from one place",
+    Reason.NOMINEE_BURST: "Part of the cluster behind a burst for one nominee",
     Reason.UNVERIFIED_SHARE: "Far more votes without the browser check than usual",
     Reason.POW_INVALID: "The browser check's answer was wrong or reused",
-    Reason.FAILED_CHECKS: "Many failed token or browser checks from this address",
+    Reason.FAILED_CHECKS: "Many failed token checks from this browser or address",
+    Reason.UNASSESSED: "Waiting for the limit store (Redis) to be assessed",
+    Reason.OVER_CAP: "Over an address's hourly cap (assessed after an outage)",
 }
 
 
@@ -74,6 +109,8 @@ class Trip:
     value: str
     since: datetime
     until: datetime
+    # The cluster's voters were returning ones (new ones otherwise).
+    returning: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,10 +119,18 @@ class Assessment:
     trips: tuple[Trip, ...] = ()
     # Set when a per-address or per-network cap refused the vote: seconds until it may retry.
     retry_after: int | None = None
+    # The nominee's new voters are in a burst: its cluster is reviewed (voting.bursts).
+    burst: bool = False
+    # Whether a burst review should run now: at the trip, then every BURST_REVIEW_EVERY.
+    burst_review: bool = False
 
     @property
     def held(self) -> bool:
         return bool(self.reasons)
+
+
+# A burst's cluster is reviewed again after this many more new voters, while it lasts.
+BURST_REVIEW_EVERY = 20
 
 
 def _scope(award: Award, nominee: Nominee) -> str:
@@ -102,9 +147,21 @@ def _caps(award: Award, voter: Voter) -> list[Op]:
     return caps
 
 
-def integrity_note_failure(*, award: Award, voter: Voter) -> Hit:
-    """Count a vote refused for a missing, expired, foreign or reused token (and cap it)."""
-    return limits_hit([*_caps(award, voter), Op(Kind.LOG, f"fail:{voter.ip}", HOUR)])
+def burst_same_network(network: str) -> int:
+    return BURST_SAME_NETWORK[6 if ":" in network else 4]
+
+
+def integrity_note_failure(*, voter: Voter) -> Hit | None:
+    """Count a vote refused for a missing, expired, foreign or reused token against the cookie,
+    and the address (refused only far past a generous bound); None if nothing can count now."""
+    ops = [Op(Kind.LOG, f"failv:{voter.key}", HOUR)]
+    if settings.RATELIMIT_ENABLE:
+        ops.insert(0, Op(Kind.CAP, f"failcap:{voter.ip}", HOUR, FAILED_POSTS_PER_ADDRESS))
+    ops.append(Op(Kind.LOG, f"fail:{voter.ip}", HOUR))
+    try:
+        return limits_hit(ops)
+    except LimitsUnavailable:
+        return None
 
 
 def integrity_assess(
@@ -112,71 +169,108 @@ def integrity_assess(
     award: Award,
     nominee: Nominee,
     voter: Voter,
+    returning: bool,
     verified: bool,
     pow_invalid: bool,
-    dwell: timedelta,
+    fast: bool,
     now: datetime,
 ) -> Assessment:
-    """Apply the caps and count this vote in every signal; say whether and why it is held."""
+    """Apply the caps and count this vote in every signal; say whether and why it is held.
+
+    `fast`: the vote came sooner after the page than a person usually reads and clicks (a
+    confirm step's click excepted). Without the browser check that alone holds it; with the
+    check it only joins the address's and network's count of fast voters.
+    """
+    try:
+        return _assess(award, nominee, voter, returning, verified, pow_invalid, fast, now)
+    except LimitsUnavailable:
+        # Never looser limits while the shared counts are out of reach: recorded, held, and
+        # assessed as soon as they are back (voting.reassess). What the vote alone shows is
+        # kept for then.
+        alone = [Reason.UNASSESSED]
+        alone += [Reason.POW_INVALID] if pow_invalid else []
+        alone += [Reason.TOO_FAST] if fast and not verified else []
+        return Assessment(tuple(alone))
+
+
+def _assess(award, nominee, voter, returning, verified, pow_invalid, fast, now) -> Assessment:
     caps = _caps(award, voter)
     scope = _scope(award, nominee)
-    # Per address and network: (the op counting new voters there, why, cluster, threshold).
-    clusters: list[tuple[Op, Reason, str, str, int]] = []
-    ops = [*caps, Op(Kind.SEEN, f"fail:{voter.ip}", HOUR, HOUR)]
-    if voter.new:
+    prefix, factor = ("rv", RETURNING_FACTOR) if returning else ("nv", 1)
+    by_address = Reason.RETURNING_ADDRESS if returning else Reason.NEW_VOTERS_ADDRESS
+    by_network = Reason.RETURNING_NETWORK if returning else Reason.NEW_VOTERS_NETWORK
+    # Per address and network: (the op counting voters there, why, cluster, threshold).
+    clusters: list[tuple[Op, Reason, str, str, int]] = [
+        (
+            Op(Kind.DISTINCT, f"{prefix}:{scope}:{voter.ip}", HOUR, voter.key),
+            by_address,
+            "ip",
+            voter.ip,
+            award.new_voters_per_address * factor,
+        )
+    ]
+    for net in voter.wider:
+        # Only the widest network is stored on votes, so only it can be held afterwards.
         clusters.append(
             (
-                Op(Kind.DISTINCT, f"nv:{scope}:{voter.ip}", HOUR, voter.key),
-                Reason.NEW_VOTERS_ADDRESS,
-                "ip",
-                voter.ip,
-                award.new_voters_per_address,
+                Op(Kind.DISTINCT, f"{prefix}:{scope}:{net}", HOUR, voter.key),
+                by_network,
+                "network" if net == voter.network else "",
+                net,
+                award.new_voters_per_network * factor,
             )
         )
-        for net in voter.wider:
-            # Only the widest network is stored on votes, so only it can be held afterwards.
-            dimension = "network" if net == voter.network else ""
-            clusters.append(
-                (
-                    Op(Kind.DISTINCT, f"nv:{scope}:{net}", HOUR, voter.key),
-                    Reason.NEW_VOTERS_NETWORK,
-                    dimension,
-                    net,
-                    award.new_voters_per_network,
-                )
+    if not verified:
+        clusters.append(
+            (
+                Op(Kind.DISTINCT, f"{prefix}u:{scope}:{voter.ip}", HOUR, voter.key),
+                Reason.UNVERIFIED_ADDRESS,
+                "ip",
+                voter.ip,
+                award.unverified_voters_per_address * factor,
             )
+        )
+    elif fast:
+        for dimension, value, most in (
+            ("ip", voter.ip, FAST_PER_ADDRESS),
+            ("network", voter.network, FAST_PER_NETWORK),
+        ):
+            op = Op(Kind.DISTINCT, f"f:{scope}:{value}", HOUR, voter.key)
+            clusters.append((op, Reason.FAST_CLUSTER, dimension, value, most))
+    ops = [
+        *caps,
+        Op(Kind.SEEN, f"fail:{voter.ip}", HOUR, HOUR),
+        Op(Kind.SEEN, f"failv:{voter.key}", HOUR, HOUR),
+        *(cluster[0] for cluster in clusters),
+    ]
+    if not returning:
         if not verified:
-            clusters.append(
-                (
-                    Op(Kind.DISTINCT, f"nu:{scope}:{voter.ip}", HOUR, voter.key),
-                    Reason.UNVERIFIED_ADDRESS,
-                    "ip",
-                    voter.ip,
-                    award.unverified_voters_per_address,
-                )
-            )
             ops.append(Op(Kind.DISTINCT, f"nun:{scope}", HOUR, voter.key))
-        ops += [cluster[0] for cluster in clusters]
         # The burst counts only new voters no other signal holds: a script already held by
         # address or network must not make its nominee's honest voters look like a burst.
-        # (A vote too fast or with a wrong check is held whatever: it is not counted here.)
+        # (A vote with a wrong check, or too fast without one, is held whatever.)
         gates = [(ops.index(cluster[0]), cluster[4]) for cluster in clusters]
-        gates.append((len(caps), FAILED_CHECKS_PER_HOUR - 1))  # the address's failed checks
-        clean = not pow_invalid and dwell >= timedelta(seconds=award.min_seconds_on_page)
+        gates.append((len(caps), FAILED_CHECKS_PER_ADDRESS - 1))
+        gates.append((len(caps) + 1, FAILED_CHECKS_PER_VOTER - 1))
+        clean = not pow_invalid and (verified or not fast)
         counted = Kind.DISTINCT_IF if clean else Kind.DISTINCT_PEEK
+        agent = agent_hash(voter.user_agent)
         ops += [
             Op(counted, f"nb:{scope}", BURST_WINDOW, distinct_if(voter.key, gates)),
             Op(counted, f"nba:{award.pk}", BURST_WINDOW, distinct_if(voter.key, gates)),
             Op(Kind.BUCKETS, f"nc:{scope}", BASELINE_WINDOW, HOUR),
             Op(Kind.DISTINCT, f"nn:{scope}", HOUR, voter.key),
+            # The same user agent's new voters, for the nominee and for the whole award.
+            Op(Kind.DISTINCT, f"nu:{scope}:{agent}", BURST_WINDOW, voter.key),
+            Op(Kind.DISTINCT, f"nua:{award.pk}:{agent}", BURST_WINDOW, voter.key),
         ]
     hit = limits_hit(ops, now=now.timestamp())
     if hit.blocked is not None:
         return Assessment(retry_after=hit.retry_after)
     counts = dict(zip((op.key for op in ops), hit.counts, strict=True))
     reasons: list[Reason] = [Reason.POW_INVALID] if pow_invalid else []
-    if not voter.new:
-        return Assessment(tuple(reasons))
+    if fast and not verified:
+        reasons.append(Reason.TOO_FAST)
     trips: list[Trip] = []
     hour_ago = now - timedelta(seconds=HOUR)
     for op, reason, dimension, value, threshold in clusters:
@@ -184,28 +278,62 @@ def integrity_assess(
         if count > threshold:
             reasons.append(reason)
             if count == threshold + 1 and dimension:
-                trips.append(Trip(reason, dimension, value, hour_ago, now))
+                trips.append(Trip(reason, dimension, value, hour_ago, now, returning))
+    if (
+        counts[f"fail:{voter.ip}"] >= FAILED_CHECKS_PER_ADDRESS
+        or counts[f"failv:{voter.key}"] >= FAILED_CHECKS_PER_VOTER
+    ):
+        reasons.append(Reason.FAILED_CHECKS)
+    burst = review = False
+    if not returning:
+        burst, review = _burst(award, scope, counts)
+        if burst and _shares_the_burst(award, scope, voter, counts):
+            reasons.append(Reason.NOMINEE_BURST)
+        if not verified:
+            unverified, new = counts[f"nun:{scope}"], counts[f"nn:{scope}"]
+            if unverified > 10 and unverified * 100 > award.unverified_share_percent * new:
+                reasons.append(Reason.UNVERIFIED_SHARE)
+    # One reason per kind, in a stable order, for the vote's record.
+    return Assessment(tuple(dict.fromkeys(reasons)), tuple(trips), burst=burst, burst_review=review)
+
+
+def _shares_the_burst(award: Award, scope: str, voter: Voter, counts: dict[str, int]) -> bool:
+    """Whether this new voter shares what makes its nominee's burst (voting.bursts reviews the
+    votes before it by the same measures): its address or network brought several of the new
+    voters, or its user agent is far commoner among them than among the award's others."""
+    if counts[f"nv:{scope}:{voter.ip}"] >= BURST_SAME_ADDRESS:
+        return True
+    if counts.get(f"nv:{scope}:{voter.network}", 0) >= burst_same_network(voter.network):
+        return True
+    agent = agent_hash(voter.user_agent)
+    here, everywhere = counts[f"nu:{scope}:{agent}"], counts[f"nua:{award.pk}:{agent}"]
     burst, award_burst = counts[f"nb:{scope}"], counts[f"nba:{award.pk}"]
-    day = counts[f"nc:{scope}"]
-    usual = day * BURST_WINDOW / BASELINE_WINDOW
+    return agent_over_represented(here, max(burst, here), everywhere - here, award_burst - burst)
+
+
+def agent_over_represented(here: int, total: int, elsewhere: int, others: int) -> bool:
+    """A user agent is part of a burst when it brings many of the nominee's new voters, at
+    least half of them, at more than twice its share among the award's other new voters."""
+    if here < BURST_AGENT_MIN or here < total / 2:
+        return False
+    return elsewhere / max(others, 1) < here / max(total, 1) / 2
+
+
+def agent_hash(user_agent: str) -> str:
+    return hashlib.blake2b(user_agent.encode(), digest_size=8).hexdigest()
+
+
+def _burst(award: Award, scope: str, counts: dict[str, int]) -> tuple[bool, bool]:
+    """(whether the nominee's new voters are in a burst, whether to review its cluster now)."""
+    burst, award_burst = counts[f"nb:{scope}"], counts[f"nba:{award.pk}"]
+    usual = counts[f"nc:{scope}"] * BURST_WINDOW / BASELINE_WINDOW
     # Far above the nominee's own pace, and a large share of the whole award's new voters: a
     # young award has no pace yet, and its most popular nominee draws a steady share.
     allowed = max(award.burst_floor, award.burst_factor * usual, BURST_SHARE * award_burst)
-    if burst > allowed:
-        reasons.append(Reason.NOMINEE_BURST)
-        if burst - 1 <= allowed:
-            since = now - timedelta(seconds=BURST_WINDOW)
-            trips.append(Trip(Reason.NOMINEE_BURST, "nominee", str(nominee.pk), since, now))
-    if counts[f"fail:{voter.ip}"] >= FAILED_CHECKS_PER_HOUR:
-        reasons.append(Reason.FAILED_CHECKS)
-    if dwell < timedelta(seconds=award.min_seconds_on_page):
-        reasons.append(Reason.TOO_FAST)
-    if not verified:
-        unverified, new = counts[f"nun:{scope}"], counts[f"nn:{scope}"]
-        if unverified > 10 and unverified * 100 > award.unverified_share_percent * new:
-            reasons.append(Reason.UNVERIFIED_SHARE)
-    # One reason per kind, in a stable order, for the vote's record.
-    return Assessment(tuple(dict.fromkeys(reasons)), tuple(trips))
+    if burst <= allowed:
+        return False, False
+    past = burst - math.floor(allowed)
+    return True, past == 1 or past % BURST_REVIEW_EVERY == 0
 
 
 def pow_difficulty(*, award: Award, nominee: Nominee, voter: Voter, now: datetime) -> int:
@@ -214,9 +342,9 @@ def pow_difficulty(*, award: Award, nominee: Nominee, voter: Voter, now: datetim
     Looks at the new voters this address and its networks brought to this nominee in the last
     hour (a script's signature: many fresh cookies for one nominee), at all their recent votes
     (only a very busy address or network costs more for that alone, since an office or a
-    carrier's NAT votes busily and honestly), at failed checks, and at the nominee's pace
-    against its own baseline. Work grows with the square of the busiest pressure, from the
-    award's base to its maximum.
+    carrier's NAT votes busily and honestly), at fast clicks and failed checks, and at the
+    nominee's pace against its own baseline. Work grows with the square of the busiest
+    pressure, from the award's base to its maximum; while the limit store is down, the maximum.
     """
     scope = _scope(award, nominee)
     ops = [
@@ -224,22 +352,29 @@ def pow_difficulty(*, award: Award, nominee: Nominee, voter: Voter, now: datetim
         *(Op(Kind.DISTINCT_PEEK, f"nv:{scope}:{net}", HOUR) for net in voter.wider),
         Op(Kind.SEEN, f"rate:{award.pk}:{voter.ip}", HOUR, BURST_WINDOW),
         *(Op(Kind.SEEN, f"rate:{award.pk}:{net}", HOUR, BURST_WINDOW) for net in voter.wider),
+        Op(Kind.DISTINCT_PEEK, f"f:{scope}:{voter.ip}", HOUR),
         Op(Kind.SEEN, f"fail:{voter.ip}", HOUR, HOUR),
+        Op(Kind.SEEN, f"failv:{voter.key}", HOUR, HOUR),
         Op(Kind.DISTINCT_PEEK, f"nb:{scope}", BURST_WINDOW),
         Op(Kind.BUCKETS_PEEK, f"nc:{scope}", BASELINE_WINDOW, HOUR),
     ]
-    counts = limits_hit(ops, now=now.timestamp()).counts
+    try:
+        counts = limits_hit(ops, now=now.timestamp()).counts
+    except LimitsUnavailable:
+        return award.pow_max_difficulty
     nets = len(voter.wider)
     fresh, fresh_nets = counts[0], counts[1 : 1 + nets]
     votes, vote_nets = counts[1 + nets], counts[2 + nets : 2 + 2 * nets]
-    failures, burst, day = counts[-3:]
+    fast, failures, own_failures, burst, day = counts[-5:]
     usual = max(award.burst_floor / 4, day * BURST_WINDOW / BASELINE_WINDOW)
     pressure = max(
         fresh / QUIET_ADDRESS,
         *(count / QUIET_NETWORK for count in fresh_nets),
         votes / BUSY_ADDRESS,
         *(count / BUSY_NETWORK for count in vote_nets),
-        failures / 2,
+        fast / 2,
+        failures / (FAILED_CHECKS_PER_ADDRESS / 5),
+        own_failures / 2,
         burst / usual,
         1.0,
     )

@@ -6,9 +6,11 @@ a cap of 600 an hour means at most 600 in any hour, not 600 per clock hour (whic
 through at the edge), and the keys do not contain the cap, so changing it in the admin keeps
 what was already counted.
 
-When Redis fails, the limits do not disappear: the in-process store takes over with each cap
-cut to LIMITS_LOCAL_SHARE of itself (every web process keeps its own count), and Redis is
-tried again after LIMITS_RETRY_SECONDS, so votes do not each wait for a dead server's timeout.
+In real mode Redis is the only store: when it fails, `limits_hit` raises LimitsUnavailable and
+the caller decides what is safe (voting holds the vote for re-assessment rather than count it
+under looser per-process limits), and Redis is tried again after LIMITS_RETRY_SECONDS, so
+requests do not each wait for a dead server's timeout. Embedded mode, one process, keeps its
+counts in this process.
 """
 
 import enum
@@ -59,16 +61,22 @@ class Hit:
     store: str = "local"
 
 
+class LimitsUnavailable(Exception):
+    """The shared limit store (Redis) cannot answer: no count can be trusted right now."""
+
+
 def limits_hit(ops: list[Op], *, now: float | None = None) -> Hit:
     now = time.time() if now is None else now
-    if settings.REDIS_URL and time.monotonic() >= _redis_down_until[0]:
-        try:
-            return _redis_hit(ops, now)
-        except Exception as error:  # any Redis failure means "use the fallback"
-            _redis_down_until[0] = time.monotonic() + settings.LIMITS_RETRY_SECONDS
-            log.warning("Limit store unavailable, using in-process limits: %s", error)
-    share = settings.LIMITS_LOCAL_SHARE if settings.REDIS_URL else 1.0
-    return local_store.hit(ops, now, cap_share=share)
+    if not settings.REDIS_URL:
+        return local_store.hit(ops, now)
+    if time.monotonic() < _redis_down_until[0]:
+        raise LimitsUnavailable("retrying Redis shortly")
+    try:
+        return _redis_hit(ops, now)
+    except Exception as error:  # any Redis failure means "no shared counts"
+        _redis_down_until[0] = time.monotonic() + settings.LIMITS_RETRY_SECONDS
+        log.warning("Limit store unavailable: %s", error)
+        raise LimitsUnavailable(str(error)) from error
 
 
 _redis_down_until = [0.0]
@@ -178,14 +186,13 @@ class LocalStore:
         self._expires: dict[str, float] = {}
         self._next_sweep = 0.0
 
-    def hit(self, ops: list[Op], now: float, *, cap_share: float = 1.0) -> Hit:
+    def hit(self, ops: list[Op], now: float) -> Hit:
         with self._lock:
             self._sweep(now)
             for op in ops:
                 if op.kind is Kind.CAP:
                     events = self._window(op.key, now - op.seconds)
-                    cap = max(1, math.floor(int(op.value) * cap_share))
-                    if len(events) >= cap:
+                    if len(events) >= int(op.value):
                         retry = op.seconds - (now - events[0])
                         return Hit(op, max(1, math.ceil(retry)))
             counts: list[int] = []

@@ -162,6 +162,8 @@ class AuditEntry(models.Model):
         VOID = "void", "Void"
         RESTORE = "restore", "Restore"
         AUTO_QUARANTINE = "auto_quarantine", "Held automatically"
+        # A nominee's new voters came in a burst: its cluster was held, organizers review it.
+        BURST = "burst", "Burst flagged"
         # Organizers' bulk and destructive actions on the catalogue in the admin.
         HIDE_NOMINEES = "hide_nominees", "Hide nominees"
         SHOW_NOMINEES = "show_nominees", "Show nominees"

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_safe
 from awards.views import get_award_or_404
 
 from .views import OUTCOME_SECONDS
-from .voters import COOKIE_MAX_AGE, COOKIE_NAME, NEW_VOTER_SECONDS
+from .voters import COOKIE_MAX_AGE, COOKIE_NAME
 
 
 @require_safe
@@ -28,7 +28,6 @@ def privacy(request: HttpRequest, award_slug: str) -> HttpResponse:
         "now": timezone.now(),
         "cookie_name": COOKIE_NAME,
         "cookie_days": COOKIE_MAX_AGE // 86400,
-        "new_voter_hours": NEW_VOTER_SECONDS // 3600,
         "outcome_seconds": OUTCOME_SECONDS,
     }
     return render(request, "voting/privacy.html", context)

@@ -8,13 +8,21 @@ from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Value
+from django.db.models import F, OuterRef, Subquery, Value
 from django.db.models.functions import Concat, Trim
 from django.utils import timezone
 
 from awards.models import Award, Nominee
 
-from .integrity import REASON_LABELS, Reason, Trip, integrity_assess, integrity_note_failure
+from .integrity import (
+    BURST_WINDOW,
+    REASON_LABELS,
+    Assessment,
+    Reason,
+    Trip,
+    integrity_assess,
+    integrity_note_failure,
+)
 from .models import AuditEntry, Ballot, TallyDelta, Vote
 from .pow import PowStatus, challenge_verify
 from .standings import standings_nudge
@@ -105,6 +113,25 @@ def ballot_next_vote_at(*, award: Award, voter_key: str, scope: str) -> datetime
     )
 
 
+def voter_is_returning(*, award: Award, voter: Voter, now: datetime) -> bool:
+    """Whether the database holds a vote of this voter's, counted at least an interval ago.
+
+    Never the cookie's word: a script keeps as many cookies as it likes for as long as it
+    likes. The cookie's signed mint time only spares the query when no such vote can exist.
+    """
+    if award.interval_kind == Award.IntervalKind.CALENDAR_DAY:
+        today = timezone.localtime(now, award.zone).date()
+        since = datetime.combine(today, time.min, tzinfo=award.zone)
+    else:
+        since = now - award.vote_interval
+    if voter.minted_at > since.timestamp():
+        return False
+    # The (voter_key, created_at) index: one voter's few votes.
+    return Vote.objects.filter(
+        voter_key=voter.key, created_at__lte=since, award=award, status=Vote.Status.COUNTED
+    ).exists()
+
+
 def vote_cast(
     *,
     nominee: Nominee,
@@ -117,9 +144,10 @@ def vote_cast(
     """Decide one vote for `nominee`: refused, counted, or recorded and held for review.
 
     In order: the voting window; the form's one-time token (bound to this voter and nominee);
-    the browser's proof of work, bound to the token (None: the no-JavaScript form); the
-    per-address caps and the integrity signals (voting.integrity); then one statement claims
-    the voter's clock and inserts the vote, whose unique token makes a replay insert nothing.
+    the browser's proof of work, bound to the token (None: the no-JavaScript form); whether the
+    voter is returning; the per-address caps and the integrity signals (voting.integrity); then
+    one statement claims the voter's clock and inserts the vote, whose unique token makes a
+    replay insert nothing.
     """
     award = nominee.award
     if now < award.voting_opens:
@@ -128,15 +156,18 @@ def vote_cast(
         return VoteResult(Outcome.CLOSED)
     checked = token_check(value=token, voter_key=voter.key, nominee_id=nominee.pk, now=now)
     if not checked.ok:
-        return _refuse_token(award, voter, str(checked.status))
+        return _refuse_token(voter, str(checked.status))
     pow_check = challenge_verify(payload=proof, token_nonce=checked.nonce)
+    returning = voter_is_returning(award=award, voter=voter, now=now)
+    dwell = now - checked.issued_at
     assessment = integrity_assess(
         award=award,
         nominee=nominee,
         voter=voter,
+        returning=returning,
         verified=pow_check.solved,
         pow_invalid=pow_check.status is PowStatus.INVALID,
-        dwell=now - checked.issued_at,
+        fast=dwell < timedelta(seconds=award.min_seconds_on_page) and not checked.confirm,
         now=now,
     )
     if assessment.retry_after is not None:
@@ -161,19 +192,18 @@ def vote_cast(
         "reasons": " ".join(assessment.reasons),
         "token": checked.nonce,
         "verified": pow_check.solved,
-        "new_voter": voter.new,
-        "dwell": min(int((now - checked.issued_at).total_seconds() * 1000), 2**31 - 1),
+        "new_voter": not returning,
+        "dwell": min(int(dwell.total_seconds() * 1000), 2**31 - 1),
     }
     try:
         vote_id = _record(params)
     except IntegrityError:
         # Vote.token is unique: this token already cast a vote, and nothing was written now.
-        return _refuse_token(award, voter, "token_used")
+        return _refuse_token(voter, "token_used")
     if vote_id is None:
         waiting = ballot_next_vote_at(award=award, voter_key=voter.key, scope=scope)
         return VoteResult(Outcome.ALREADY_VOTED, next_vote_at=waiting)
-    for trip in assessment.trips:
-        transaction.on_commit(partial(cluster_hold_later, award.pk, nominee.pk, trip), robust=True)
+    assessment_follow_up(award_id=award.pk, nominee_id=nominee.pk, assessment=assessment, now=now)
     if status == Vote.Status.COUNTED:
         transaction.on_commit(lambda: standings_nudge(award.pk), robust=True)
         return VoteResult(Outcome.COUNTED, next_vote_at=until, vote_id=vote_id)
@@ -182,9 +212,21 @@ def vote_cast(
     )
 
 
-def _refuse_token(award: Award, voter: Voter, reason: str) -> VoteResult:
-    hit = integrity_note_failure(award=award, voter=voter)
-    if hit.blocked is not None:
+def assessment_follow_up(
+    *, award_id: int, nominee_id: int, assessment: Assessment, now: datetime
+) -> None:
+    """Once the vote commits: hold the clusters it tripped, review the burst it is part of."""
+    for trip in assessment.trips:
+        transaction.on_commit(partial(cluster_hold_later, award_id, nominee_id, trip), robust=True)
+    if assessment.burst_review:
+        since = now - timedelta(seconds=BURST_WINDOW)
+        review = partial(burst_review_later, award_id, nominee_id, since, now)
+        transaction.on_commit(review, robust=True)
+
+
+def _refuse_token(voter: Voter, reason: str) -> VoteResult:
+    hit = integrity_note_failure(voter=voter)
+    if hit is not None and hit.blocked is not None:
         return VoteResult(Outcome.RATE_LIMITED, retry_after=hit.retry_after)
     return VoteResult(Outcome.CONFIRM, reasons=(reason,))
 
@@ -256,11 +298,33 @@ def _record_in_one_statement(params: dict) -> int | None:
 
 def voter_next_vote_at(*, nominee: Nominee, voter_key: str, now: datetime) -> datetime | None:
     """When this voter may next vote for `nominee`, or None if they may vote now."""
-    scope = scope_key(nominee.award, nominee)
-    waiting = ballot_next_vote_at(award=nominee.award, voter_key=voter_key, scope=scope)
-    if waiting is None or waiting <= now:
-        return None
-    return waiting
+    return voter_waiting(nominee=nominee, voter_key=voter_key, now=now).next_vote_at
+
+
+@dataclass(frozen=True)
+class Waiting:
+    # When this voter may next vote in the nominee's scope; None if they may vote now.
+    next_vote_at: datetime | None = None
+    # Their last vote there is held for review ("being checked"), until an organizer decides.
+    held: bool = False
+
+
+def voter_waiting(*, nominee: Nominee, voter_key: str, now: datetime) -> Waiting:
+    """The voter's clock in the nominee's scope and the status of the vote that set it, in one
+    query: a vote held after it was answered "counted" shows as being checked."""
+    award = nominee.award
+    last_vote = Vote.objects.filter(
+        voter_key=OuterRef("voter_key"), created_at=OuterRef("last_vote_at"), award=award
+    )
+    row = (
+        Ballot.objects.filter(award=award, voter_key=voter_key, scope_key=scope_key(award, nominee))
+        .annotate(status=Subquery(last_vote.values("status")[:1]))
+        .values_list("next_vote_at", "status")
+        .first()
+    )
+    if row is None or row[0] <= now:
+        return Waiting()
+    return Waiting(row[0], held=row[1] == Vote.Status.QUARANTINED)
 
 
 def votes_set_status(*, vote_ids: list[int], status: str, reason: str = "") -> int:
@@ -302,8 +366,10 @@ def cluster_hold(
     value: str,
     since: datetime,
     until: datetime,
+    returning: bool = False,
 ) -> int:
-    """Hold the counted votes of new voters in a cluster that crossed its threshold.
+    """Hold the counted votes in a cluster that crossed its threshold: its new voters' (or its
+    returning voters'), or for fast clicks, its verified fast ones.
 
     The vote that crossed it was held as it came in; this holds the ones before it in the same
     window, which until then looked like an honest few. Safe to repeat: held votes stay held.
@@ -312,12 +378,16 @@ def cluster_hold(
         award_id=award_id,
         nominee_id=nominee_id,
         status=Vote.Status.COUNTED,
-        new_voter=True,
         created_at__gte=since,
         created_at__lte=until,
     )
     if dimension in ("ip", "network"):
         votes = votes.filter(**{dimension: value})
+    if reason == Reason.FAST_CLUSTER:
+        fast = Award.objects.get(pk=award_id).min_seconds_on_page * 1000
+        votes = votes.filter(verified=True, dwell_ms__lt=fast)
+    else:
+        votes = votes.filter(new_voter=not returning)
     if reason == Reason.UNVERIFIED_ADDRESS:
         votes = votes.filter(verified=False)
     changed = votes_set_status(
@@ -355,6 +425,7 @@ def cluster_hold_later(award_id: int, nominee_id: int, trip: Trip) -> None:
         "value": trip.value,
         "since": trip.since.isoformat(),
         "until": trip.until.isoformat(),
+        "returning": trip.returning,
     }
     try:
         cluster_hold_task.apply_async(kwargs=kwargs, retry=False)
@@ -368,3 +439,25 @@ def cluster_hold_later(award_id: int, nominee_id: int, trip: Trip) -> None:
     except Exception:
         log.warning("cluster hold not queued; holding now", exc_info=True)
         cluster_hold_task.run(**kwargs)
+
+
+def burst_review_later(award_id: int, nominee_id: int, since: datetime, until: datetime) -> None:
+    """Enqueue a review of a nominee's burst after the vote that found it commits."""
+    from .tasks import burst_review_task
+
+    kwargs = {
+        "award_id": award_id,
+        "nominee_id": nominee_id,
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+    }
+    try:
+        burst_review_task.apply_async(kwargs=kwargs, retry=False)
+        if not settings.CELERY_TASK_ALWAYS_EAGER:
+            # As cluster holds: votes in flight when it first ran.
+            burst_review_task.apply_async(
+                kwargs=kwargs, countdown=CLUSTER_HOLD_RECHECK_SECONDS, retry=False
+            )
+    except Exception:
+        log.warning("burst review not queued; reviewing now", exc_info=True)
+        burst_review_task.run(**kwargs)

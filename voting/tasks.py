@@ -33,6 +33,7 @@ def cluster_hold_task(
     value: str,
     since: str,
     until: str,
+    returning: bool = False,
 ) -> None:
     from .services import cluster_hold
 
@@ -44,7 +45,31 @@ def cluster_hold_task(
         value=value,
         since=datetime.fromisoformat(since),
         until=datetime.fromisoformat(until),
+        returning=returning,
     )
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def burst_review_task(*, award_id: int, nominee_id: int, since: str, until: str) -> None:
+    from .bursts import burst_review
+
+    burst_review(
+        award_id=award_id,
+        nominee_id=nominee_id,
+        since=datetime.fromisoformat(since),
+        until=datetime.fromisoformat(until),
+    )
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def votes_reassess_due() -> None:
+    """Votes held while Redis was down, assessed once it is back, a batch at a time."""
+    from .reassess import votes_reassess
+
+    for _ in range(20):
+        done = votes_reassess()
+        if not done:
+            return
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -17,6 +17,8 @@ from django.core import signing
 from awards.signing import signed
 
 SALT = "laurel.vote-token"
+# Ends the issue time of a token issued with the confirm step (signed, like the rest).
+CONFIRM_MARK = "c"
 
 
 class TokenStatus(enum.StrEnum):
@@ -43,6 +45,8 @@ class TokenCheck:
     status: TokenStatus
     nonce: str = ""
     issued_at: datetime | None = None
+    # Issued with "Please confirm your vote": the click it carries is the confirmation.
+    confirm: bool = False
 
     @property
     def ok(self) -> bool:
@@ -61,11 +65,14 @@ def _signer(voter_key: str) -> signing.Signer:
     return signing.Signer(salt=_salt(voter_key))
 
 
-def token_issue(*, voter_key: str, nominee_id: int, now: datetime) -> VoteToken:
+def token_issue(
+    *, voter_key: str, nominee_id: int, now: datetime, confirm: bool = False
+) -> VoteToken:
     nonce = secrets.token_urlsafe(16)
     millis = int(now.timestamp() * 1000)
+    mark = CONFIRM_MARK if confirm else ""
     # _signer(voter_key).sign(), made without building a Signer (awards/signing.py).
-    value = signed(f"{nominee_id}.{nonce}.{millis}", salt=_salt(voter_key))
+    value = signed(f"{nominee_id}.{nonce}.{millis}{mark}", salt=_salt(voter_key))
     return VoteToken(
         value=value, nonce=nonce, issued_at=datetime.fromtimestamp(millis / 1000, now.tzinfo)
     )
@@ -85,7 +92,8 @@ def token_check(*, value: str | None, voter_key: str, nominee_id: int, now: date
     nominee, nonce, millis = payload.split(".")
     if nominee != str(nominee_id):
         return TokenCheck(TokenStatus.FOREIGN)
-    issued_at = datetime.fromtimestamp(int(millis) / 1000, now.tzinfo)
+    confirm = millis.endswith(CONFIRM_MARK)
+    issued_at = datetime.fromtimestamp(int(millis.removesuffix(CONFIRM_MARK)) / 1000, now.tzinfo)
     if now - issued_at > token_lifetime():
         return TokenCheck(TokenStatus.EXPIRED, nonce, issued_at)
-    return TokenCheck(TokenStatus.OK, nonce, issued_at)
+    return TokenCheck(TokenStatus.OK, nonce, issued_at, confirm)

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+from django_ratelimit.decorators import ratelimit
 from django_ratelimit.exceptions import Ratelimited
 
 from awards.csrf import csrf_token
@@ -38,11 +39,12 @@ from . import share_images
 from .integrity import pow_difficulty
 from .metrics import vote_outcome_count
 from .models import PublishedResult
+from .net import client_ip
 from .pages import page_cached
 from .pow import challenge_issue
 from .public import public_standing
 from .results import results_frozen, results_list
-from .services import Outcome, VoteResult, vote_cast, voter_next_vote_at
+from .services import Outcome, VoteResult, Waiting, vote_cast, voter_next_vote_at, voter_waiting
 from .share_views import image_response
 from .standings import (
     StandingsVisibility,
@@ -50,8 +52,8 @@ from .standings import (
     standings_snapshot,
     standings_visibility,
 )
-from .tokens import token_check, token_issue, token_lifetime
-from .voters import voter_from, voter_key
+from .tokens import TokenStatus, token_check, token_issue, token_lifetime
+from .voters import voter_from, voter_key, voter_known, voter_mint_refused
 
 # The nominee page's shared vote box (voting/nominee.html): its markers, and the stand-ins for
 # what each request fills in (plain words, which the template leaves as they are).
@@ -69,6 +71,9 @@ STANDIN_REF_INPUT = REF_INPUT.format(STANDINS["ref"]).encode()
 # A vote form is a CSRF token and a channel name; anything much larger is not a vote.
 MAX_VOTE_BODY = 4096
 STANDINGS_PER_PAGE = 50
+# Browser checks one address may ask for: one a page view, so generous for an office or a
+# carrier's NAT, and a bound on what an unauthenticated endpoint costs the limit store.
+CHALLENGE_RATE = "1200/h"
 REF_PATTERN = re.compile(r"^[a-z0-9_-]{1,32}$")
 OUTCOME_STATUS = {
     Outcome.COUNTED: 200,
@@ -100,23 +105,29 @@ def vote_box_context(
     request: HttpRequest, nominee: Nominee, now: datetime, result: VoteResult | None
 ) -> dict:
     key = voter_key(request)  # reads the cookie, or mints a key for a new browser
+    refused = voter_mint_refused(request)
+    waiting = Waiting()
     if result is not None:
-        next_vote_at = result.next_vote_at
-    elif getattr(request, "_laurel_voter_key_is_new", False):
-        next_vote_at = None  # a browser seen for the first time has no ballot to look up
-    else:
-        next_vote_at = voter_next_vote_at(nominee=nominee, voter_key=key, now=now)
+        waiting = Waiting(result.next_vote_at)
+    elif not getattr(request, "_laurel_voter_key_is_new", False) and refused is None:
+        # A browser seen for the first time has no ballot to look up.
+        waiting = voter_waiting(nominee=nominee, voter_key=key, now=now)
     context = {
         "award": nominee.award,
         "nominee": nominee,
         "now": now,
         "is_open": nominee.award.is_open(now),
         "result": result,
-        "next_vote_at": next_vote_at,
+        "next_vote_at": waiting.next_vote_at,
+        "held": waiting.held,
         "ref": clean_ref(request.GET.get("ref") or _posted(request, "ref")),
     }
-    if context["is_open"] and not (next_vote_at and next_vote_at > now):
-        context.update(vote_form_context(request, nominee, now))
+    if refused is not None:
+        # No cookie can be given now, so no form that needs one: say when to come back.
+        context["retry_minutes"] = max(1, -(-refused // 60))
+    elif context["is_open"] and not (waiting.next_vote_at and waiting.next_vote_at > now):
+        confirm = result is not None and result.outcome is Outcome.CONFIRM
+        context.update(vote_form_context(request, nominee, now, confirm=confirm))
     return context
 
 
@@ -133,21 +144,34 @@ def nominee_shared_context(request: HttpRequest, nominee: Nominee, now: datetime
     }
 
 
-def vote_form_context(request: HttpRequest, nominee: Nominee, now: datetime) -> dict:
-    """A fresh one-time token for one rendered Vote button.
+def vote_form_context(
+    request: HttpRequest, nominee: Nominee, now: datetime, *, confirm: bool = False
+) -> dict:
+    """A fresh one-time token for one rendered Vote button (`confirm`: its click confirms a
+    vote that could not be taken as sent, so it needs no time on the page).
 
     Its browser check is priced and issued by vote_challenge when the widget asks for it (the
     token names it), so rendering the page costs one signature, not a trip to the limit store.
     """
-    token = token_issue(voter_key=voter_key(request), nominee_id=nominee.pk, now=now)
+    token = token_issue(
+        voter_key=voter_key(request), nominee_id=nominee.pk, now=now, confirm=confirm
+    )
     return {"vote_token": token.value}
+
+
+def challenge_key(group: str, request: HttpRequest) -> str:
+    return client_ip(request)
 
 
 @never_cache
 @require_safe
+@ratelimit(key=challenge_key, rate=CHALLENGE_RATE, block=True)
 def vote_challenge(request: HttpRequest, award_slug: str, nominee_slug: str) -> JsonResponse:
     """The browser check for one rendered Vote button (its token), at the current price."""
     nominee = nominee_for_voting(award_slug, nominee_slug)
+    if not voter_known(request):
+        # Only a page gives a browser its voter key: this endpoint never mints one.
+        return JsonResponse({"error": "Reload the page to vote.", "status": 400}, status=400)
     voter = voter_from(request)
     now = timezone.now()
     checked = token_check(
@@ -285,6 +309,11 @@ def vote(request: HttpRequest, award_slug: str, nominee_slug: str) -> HttpRespon
     if _body_length(request) > MAX_VOTE_BODY:
         return render(request, "voting/too_large.html", status=413)
     nominee = nominee_for_voting(award_slug, nominee_slug)
+    refused = voter_mint_refused(request)
+    if refused is not None:
+        # A browser without a cookie, from an address given too many this hour.
+        request._laurel_retry_after = refused
+        raise Ratelimited()
     now = timezone.now()
     ref = clean_ref(request.POST.get("ref"))
     result = vote_cast(
@@ -324,7 +353,9 @@ def render_vote_result(
     if ref:
         location += "?" + urlencode({"ref": ref})  # a fresh form to confirm keeps the channel
     response = HttpResponseRedirect(location, status=303)
-    outcome = {"n": nominee.pk, "o": str(result.outcome), "r": list(result.reasons)}
+    # Integrity reasons stay on the server: only why a form must be confirmed is told.
+    reasons = [r for r in result.reasons if r == TokenStatus.EXPIRED]
+    outcome = {"n": nominee.pk, "o": str(result.outcome), "r": reasons}
     response.set_cookie(
         OUTCOME_COOKIE,
         signing.dumps(outcome, salt=OUTCOME_SALT),

@@ -1,4 +1,9 @@
-"""The voter: a long-lived signed cookie naming a browser, plus its address. No personal data."""
+"""The voter: a long-lived signed cookie naming a browser, plus its address. No personal data.
+
+Whether a voter is new or returning is not read from the cookie: a voter returns only once the
+database holds a vote it counted (voting.services.voter_is_returning). The cookie's signed mint
+time only tells the server when no such vote can exist yet.
+"""
 
 import secrets
 import time
@@ -9,14 +14,17 @@ from django.http import HttpRequest, HttpResponse
 from awards.cookies import cookie_set
 from awards.signing import cookie_signed
 
+from .limits import Kind, LimitsUnavailable, Op, limits_hit
 from .net import client_networks
 
 COOKIE_NAME = "laurel_voter"
 COOKIE_SALT = "laurel.voter"
 COOKIE_MAX_AGE = 60 * 60 * 24 * 400  # browsers cap cookie lifetimes at 400 days
-# A cookie minted less than a day ago is a new voter: every first vote, and every vote of a
-# script that clears its cookies. The integrity signals count new voters only.
-NEW_VOTER_SECONDS = 60 * 60 * 24
+# New cookies one address (IPv4, IPv6 /64) and one network may be given in an hour. Generous,
+# since a carrier's NAT mints thousands of honest cookies a day; a cookie farm needs far more,
+# and a farmed cookie is a new voter anyway until one of its votes has counted.
+MINTS_PER_HOUR = {"address": 600, "/24": 2400, "/56": 2400, "/48": 4800}
+MINT_WINDOW = 3600
 
 
 @dataclass(frozen=True)
@@ -28,7 +36,8 @@ class Voter:
     network: str = ""
     # Every wider network the caps and signals count (IPv4 /24; IPv6 /56 and /48).
     wider: tuple[str, ...] = ()
-    new: bool = False
+    # When the server minted this voter's key (unix seconds; 0 for cookies older than the field).
+    minted_at: float = 0.0
 
 
 def _new_key() -> str:
@@ -46,6 +55,20 @@ def _read_cookie(request: HttpRequest) -> tuple[str, int] | None:
     return key, int(minted or 0)
 
 
+def voter_known(request: HttpRequest) -> bool:
+    """Whether the request carries a voter cookie (read-only endpoints never mint one)."""
+    return getattr(request, "_laurel_voter_key", None) is not None or (
+        _read_cookie(request) is not None
+    )
+
+
+def voter_mint_refused(request: HttpRequest) -> int | None:
+    """Seconds to wait when this browser needs a voter key but its address or network has been
+    given too many new ones this hour; None when it has one or may have one."""
+    voter_key(request)
+    return getattr(request, "_laurel_voter_mint_refused", None)
+
+
 def voter_key(request: HttpRequest) -> str:
     """The browser's voter key, minting one (set on the response by VoterCookieMiddleware)."""
     key = getattr(request, "_laurel_voter_key", None)
@@ -53,10 +76,29 @@ def voter_key(request: HttpRequest) -> str:
         found = _read_cookie(request)
         if found is None:
             found = (_new_key(), int(time.time()))
-            request._laurel_voter_key_is_new = True
+            refused = _mint_refused(request, found[1])
+            if refused is None:
+                request._laurel_voter_key_is_new = True
+            else:
+                request._laurel_voter_mint_refused = refused
         key, request._laurel_voter_minted = found
         request._laurel_voter_key = key
     return key
+
+
+def _mint_refused(request: HttpRequest, now: int) -> int | None:
+    networks = client_networks(request)
+    ops = [Op(Kind.CAP, f"mint:{networks.address}", MINT_WINDOW, MINTS_PER_HOUR["address"])]
+    for net in networks.wider:
+        cap = MINTS_PER_HOUR.get(net[net.rfind("/") :], MINTS_PER_HOUR["/24"])
+        ops.append(Op(Kind.CAP, f"mint:{net}", MINT_WINDOW, cap))
+    try:
+        hit = limits_hit(ops, now=now)
+    except LimitsUnavailable:
+        # Every vote is held for re-assessment while the limit store is down, so a cookie
+        # minted meanwhile gains nothing that the re-assessment does not check.
+        return None
+    return hit.retry_after if hit.blocked is not None else None
 
 
 def voter_from(request: HttpRequest) -> Voter:
@@ -68,7 +110,7 @@ def voter_from(request: HttpRequest) -> Voter:
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
         network=networks.network,
         wider=networks.wider,
-        new=time.time() - request._laurel_voter_minted < NEW_VOTER_SECONDS,
+        minted_at=request._laurel_voter_minted,
     )
 
 

@@ -172,9 +172,10 @@
       event.preventDefault();
       var button = form.querySelector("button");
       button.disabled = true;
-      button.textContent = check.done ? "Voting…" : "Checking your browser…";
+      // The vote is sent once the browser check is done, however soon the click comes: one
+      // click counts, and the voter sees it is under way.
+      button.textContent = "Voting…";
       checked(check).then(function () {
-        button.textContent = "Voting…";
         return fetch(form.action, {
           method: "POST",
           body: new FormData(form),

@@ -15,7 +15,14 @@ from django.test import Client, TestCase
 from django.utils import timezone
 
 from awards.models import Award
-from tests.ballots import cast_vote, clock_at, form_of, vote_like_a_browser, voter_at
+from tests.ballots import (
+    cast_vote,
+    clock_at,
+    form_of,
+    solved_form,
+    vote_like_a_browser,
+    voter_at,
+)
 from tests.factories import NomineeFactory
 from voting.integrity import pow_difficulty
 from voting.models import AuditEntry, Vote
@@ -83,13 +90,20 @@ def test_an_office_behind_one_address_votes_for_a_colleague_and_many_nominees(fi
     assert counted() == 10 + 75
 
 
-def test_returning_voters_are_never_held_by_the_new_voter_counts(field):
-    start = timezone.now()
+def test_returning_voters_behind_one_nat_count_at_gentler_thresholds(field):
+    """Thirty regulars of a carrier's NAT, each counted yesterday, vote for one nominee today:
+    more than the new-voter threshold (12), within the returning one (3 x 12)."""
+    yesterday = timezone.now()
+    regulars = [voter_at(NAT, minted_at=yesterday.timestamp() - 60) for _ in range(30)]
+    for i, regular in enumerate(regulars):
+        first = cast_vote(nominee=field[1 + i % 15], voter=regular, now=yesterday)
+        assert first.outcome is Outcome.COUNTED
+    today = yesterday + timedelta(hours=25)
     outcomes = [
-        cast_vote(nominee=field[0], voter=voter_at(NAT, new=False), now=start).outcome
-        for _ in range(40)
+        cast_vote(nominee=field[0], voter=regular, now=today).outcome for regular in regulars
     ]
     assert set(outcomes) == {Outcome.COUNTED}
+    assert Vote.objects.filter(nominee=field[0], new_voter=False).count() == 30
 
 
 def test_voters_without_javascript_count(field):
@@ -212,10 +226,46 @@ def test_a_script_held_by_its_address_makes_no_burst_of_its_nominees_honest_vote
     assert counted(nominee=field[0]) == 6
 
 
-def test_a_headless_browser_that_clicks_at_once_is_held_as_too_fast(nominee):
+def test_a_verified_browser_that_clicks_at_once_counts(nominee):
     response = vote_like_a_browser(nominee, read_for=timedelta(milliseconds=300))
+    assert 'data-outcome="counted"' in response.text
+    assert Vote.objects.get().status == "counted"
+
+
+def test_a_browser_without_the_check_that_clicks_at_once_is_held_as_too_fast(nominee):
+    response = vote_like_a_browser(nominee, javascript=False, read_for=timedelta(milliseconds=300))
     assert 'data-outcome="held"' in response.text
     assert Vote.objects.get().reasons == "too_fast"
+
+
+def test_many_verified_browsers_clicking_at_once_from_one_address_are_held(field):
+    outcomes = []
+    for _ in range(6):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            result = cast_vote(
+                nominee=field[0],
+                voter=voter_at("192.0.2.31"),
+                now=timezone.now(),
+                read_for=timedelta(milliseconds=200),
+            )
+        outcomes.append(result.outcome)
+    assert outcomes == [Outcome.COUNTED] * 3 + [Outcome.HELD] * 3
+    assert counted(nominee=field[0]) == 0  # the first three are held with the cluster
+    assert set(Vote.objects.values_list("reasons", flat=True)) == {"fast_cluster"}
+
+
+def test_fast_clicks_raise_the_price_of_the_check_on_their_address(field):
+    voter = voter_at("192.0.2.32")
+    quiet = pow_difficulty(award=field[0].award, nominee=field[0], voter=voter, now=timezone.now())
+    for _ in range(3):
+        cast_vote(
+            nominee=field[0],
+            voter=voter_at("192.0.2.32"),
+            now=timezone.now(),
+            read_for=timedelta(milliseconds=200),
+        )
+    busy = pow_difficulty(award=field[0].award, nominee=field[0], voter=voter, now=timezone.now())
+    assert busy > quiet
 
 
 def test_a_wrong_browser_check_answer_is_held(client, nominee):
@@ -240,12 +290,44 @@ def test_no_javascript_votes_far_above_their_usual_share_are_held(field):
     assert "unverified_share" in Vote.objects.filter(status="quarantined").first().reasons
 
 
-def test_many_failed_checks_from_an_address_hold_its_new_voters(nominee):
-    for _ in range(10):
+def test_a_few_junk_posts_from_an_office_hold_none_of_its_voters(nominee):
+    for _ in range(30):
         Client().post(nominee.get_absolute_url() + "vote/", REMOTE_ADDR="192.0.2.99")
     response = vote_like_a_browser(nominee, REMOTE_ADDR="192.0.2.99")
+    assert 'data-outcome="counted"' in response.text
+
+
+def test_junk_posts_are_not_charged_to_the_addresss_vote_cap(nominee):
+    rules(nominee, ip_votes_per_hour=5)
+    for _ in range(20):
+        Client().post(nominee.get_absolute_url() + "vote/", REMOTE_ADDR="192.0.2.98")
+    response = vote_like_a_browser(nominee, REMOTE_ADDR="192.0.2.98")
+    assert response.status_code == 200
+    assert 'data-outcome="counted"' in response.text
+
+
+def test_a_browser_that_keeps_failing_its_token_check_is_held(nominee):
+    browser = Client()
+    page = browser.get(nominee.get_absolute_url(), REMOTE_ADDR="192.0.2.97")
+    for _ in range(5):
+        browser.post(nominee.get_absolute_url() + "vote/", {"token": "x.y.z"})
+    fields = solved_form(page)
+    with clock_at(timezone.now() + timedelta(seconds=8)):
+        response = browser.post(
+            nominee.get_absolute_url() + "vote/", fields, REMOTE_ADDR="192.0.2.97", follow=True
+        )
     assert 'data-outcome="held"' in response.text
     assert "failed_checks" in Vote.objects.get().reasons
+
+
+def test_floods_of_junk_posts_are_refused_far_past_a_generous_bound(nominee):
+    browser = Client()
+    with mock.patch("voting.integrity.FAILED_POSTS_PER_ADDRESS", 20):
+        statuses = [
+            browser.post(nominee.get_absolute_url() + "vote/", REMOTE_ADDR="192.0.2.96").status_code
+            for _ in range(21)
+        ]
+    assert statuses == [303] * 20 + [429]
 
 
 def test_held_votes_leave_the_standings_until_restored(field):

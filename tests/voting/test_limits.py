@@ -2,6 +2,7 @@
 failure that never lifts a cap."""
 
 import os
+import time
 
 import pytest
 from django.conf import settings as django_settings
@@ -72,7 +73,7 @@ def test_buckets_count_a_long_window(store):
     assert hit(Op(Kind.BUCKETS_PEEK, "t:b", 86400, 3600), at=T + 24 * 3600).counts == [4]
 
 
-def test_when_redis_fails_a_stricter_local_cap_takes_over(settings):
+def test_when_redis_fails_no_process_counts_on_its_own(settings):
     settings.REDIS_URL = "redis://127.0.0.1:9/0"  # nothing listens there
     settings.CACHES = {
         "default": {
@@ -81,12 +82,15 @@ def test_when_redis_fails_a_stricter_local_cap_takes_over(settings):
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.1, "SOCKET_TIMEOUT": 0.1},
         }
     }
-    settings.LIMITS_LOCAL_SHARE = 0.5
     limits.limits_reset()
     cap = Op(Kind.CAP, "t:down", 3600, 4)
-    results = [hit(cap, at=T + i) for i in range(3)]
-    assert [r.blocked for r in results] == [None, None, cap]
-    assert {r.store for r in results} == {"local"}
+    with pytest.raises(limits.LimitsUnavailable):
+        hit(cap)
+    started = time.monotonic()
+    with pytest.raises(limits.LimitsUnavailable):  # at once: Redis is retried a little later
+        hit(cap, at=T + 1)
+    assert time.monotonic() - started < 0.05
+    assert not local_store._events
     limits.limits_reset()
 
 

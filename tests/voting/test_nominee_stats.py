@@ -3,7 +3,6 @@ it must not reveal."""
 
 import itertools
 import re
-import uuid
 import xml.etree.ElementTree as ET
 from datetime import datetime, time, timedelta
 
@@ -15,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from awards.models import Award, Nominee
-from tests.ballots import cast_vote, vote_like_a_browser
+from tests.ballots import cast_vote, vote_like_a_browser, voter_somewhere
 from tests.factories import NomineeFactory
 from voting.models import AuditEntry, Vote
 from voting.standings import standings_recompute
@@ -29,7 +28,6 @@ from voting.stats import (
     votes_per_day,
 )
 from voting.stats_views import day_chart, nice_ceiling
-from voting.voters import Voter
 
 pytestmark = pytest.mark.django_db
 SVG = re.compile(r"<svg .*?</svg>", re.S)
@@ -37,7 +35,7 @@ SVG = re.compile(r"<svg .*?</svg>", re.S)
 
 def vote_for(nominee: Nominee, now: datetime | None = None, ref: str = "") -> None:
     """A counted vote from a returning voter of their own."""
-    voter = Voter(key=uuid.uuid4().hex, ip="192.0.2.44", user_agent="t")
+    voter = voter_somewhere()
     result = cast_vote(nominee=nominee, voter=voter, now=now or timezone.now(), ref=ref)
     assert result.counted
 

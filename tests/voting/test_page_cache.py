@@ -4,7 +4,6 @@ belongs to one voter; HTML is compressed, and static files have long-lived hashe
 import gzip
 import re
 import time
-import uuid
 from datetime import timedelta
 from unittest import mock
 
@@ -15,12 +14,12 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.ballots import cast_vote, clock_at, form_of, vote_like_a_browser
+from tests.ballots import cast_vote, clock_at, form_of, vote_like_a_browser, voter_somewhere
 from tests.factories import NomineeFactory
 from voting import pages
 from voting.standings import standings_recompute
 from voting.tokens import token_check
-from voting.voters import COOKIE_NAME, Voter, voter_key
+from voting.voters import COOKIE_NAME, voter_key
 
 pytestmark = pytest.mark.django_db
 PAGES = [
@@ -48,7 +47,7 @@ def race(nominee):
     rival = NomineeFactory(category=nominee.category, name="Grace Hopper", slug="grace-hopper")
     for count, who in ((3, nominee), (1, rival)):
         for _ in range(count):
-            voter = Voter(key=uuid.uuid4().hex, ip="192.0.2.8", user_agent="t")
+            voter = voter_somewhere()
             cast_vote(nominee=who, voter=voter, now=timezone.now())
     standings_recompute(award_id=nominee.award_id)
     return nominee, rival
@@ -81,7 +80,7 @@ def test_a_page_shows_a_vote_once_the_standings_are_recomputed(client, race, pat
     ada, grace = race
     assert client.get(url(path, ada)).status_code == 200  # now in the cache
     for _ in range(3):  # Grace overtakes Ada
-        voter = Voter(key=uuid.uuid4().hex, ip="192.0.2.9", user_agent="t")
+        voter = voter_somewhere()
         cast_vote(nominee=grace, voter=voter, now=timezone.now())
     standings_recompute(award_id=ada.award_id)
     after = client.get(url(path, ada))
@@ -109,7 +108,7 @@ def rendering_elsewhere(path: str):
 
 def overtake(ada, grace):
     for _ in range(3):
-        voter = Voter(key=uuid.uuid4().hex, ip="192.0.2.9", user_agent="t")
+        voter = voter_somewhere()
         cast_vote(nominee=grace, voter=voter, now=timezone.now())
     standings_recompute(award_id=ada.award_id)
 

@@ -1,7 +1,5 @@
 """Every public page costs the same few queries however many rows it shows."""
 
-import uuid
-
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -9,10 +7,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from awards.models import Award
-from tests.ballots import cast_vote
+from tests.ballots import cast_vote, voter_somewhere
 from tests.factories import CategoryFactory, NomineeFactory
 from voting.standings import standings_recompute
-from voting.voters import Voter
 
 pytestmark = pytest.mark.django_db
 # Embedded mode adds one query to every page of an award: are votes waiting to be folded in?
@@ -40,7 +37,7 @@ def grow(experts, apps, size: int) -> None:
     added = [NomineeFactory(category=category) for category in (experts, apps) for _ in range(size)]
     for index, nominee in enumerate(added):
         for _ in range(1 + index % 3):
-            voter = Voter(key=uuid.uuid4().hex, ip="192.0.2.7", user_agent="t")
+            voter = voter_somewhere()
             cast_vote(nominee=nominee, voter=voter, now=timezone.now())
     standings_recompute(award_id=experts.award_id)
 

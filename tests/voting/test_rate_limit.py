@@ -18,6 +18,7 @@ from voting.models import Vote
 
 pytestmark = pytest.mark.django_db
 OFFICE = "198.51.100.77"
+JSON = "application/json"
 
 
 def vote_from(nominee, remote: str = OFFICE, accept: str = "text/html"):
@@ -106,7 +107,11 @@ def own_redis(tmp_path):
     process.wait()
 
 
-def test_when_redis_stops_the_cap_still_holds_and_no_vote_fails(capped, own_redis, settings):
+def test_when_redis_stops_votes_are_held_not_counted_looser_and_assessed_once_it_is_back(
+    capped, own_redis, settings
+):
+    from voting.reassess import votes_reassess
+
     process, port = own_redis
     settings.CACHES = {
         "default": {
@@ -121,20 +126,24 @@ def test_when_redis_stops_the_cap_still_holds_and_no_vote_fails(capped, own_redi
     }
     settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"
     settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{port}/1"
+    settings.LIMITS_RETRY_SECONDS = 0.5
     Award.objects.filter(pk=capped.award_id).update(ip_votes_per_hour=8)
-    settings.LIMITS_LOCAL_SHARE = 0.5  # each web process allows half the cap on its own
-    assert [vote_from(capped).status_code for _ in range(8)] == [200] * 8
-    assert vote_from(capped).status_code == 429  # the cap works while Redis is up
+    assert [vote_from(capped, accept=JSON).status_code for _ in range(8)] == [200] * 8
+    assert vote_from(capped, accept=JSON).status_code == 429  # the cap works while Redis is up
 
     process.terminate()
     process.wait(timeout=10)
 
     started = time.monotonic()
-    statuses = [vote_from(capped, remote="198.51.100.99").status_code for _ in range(6)]
+    during = [vote_from(capped, accept=JSON) for _ in range(4)]
+    during += [vote_from(capped, remote="198.51.100.99", accept=JSON) for _ in range(3)]
     elapsed = time.monotonic() - started
-    # Redis down: a strict in-process cap takes over instead of letting everything through.
-    assert statuses == [200] * 4 + [429] * 2
-    assert Vote.objects.count() == 12
+    # Redis down: every vote is recorded and held ("being checked"), none refused, none lost,
+    # none counted under limits that no process can share.
+    assert [response.status_code for response in during] == [202] * 7
+    assert all("is being checked" in response.json()["html"] for response in during)
+    assert Vote.objects.filter(status="quarantined", reasons="unassessed").count() == 7
+    assert votes_reassess() is None  # nothing can be assessed yet
     browser = Client()
     fields = solved_form(browser.get(capped.get_absolute_url(), REMOTE_ADDR="198.51.100.100"))
     with clock_at(timezone.now() + READING_TIME):
@@ -143,13 +152,63 @@ def test_when_redis_stops_the_cap_still_holds_and_no_vote_fails(capped, own_redi
                 capped.get_absolute_url() + "vote/",
                 fields,
                 REMOTE_ADDR="198.51.100.100",
-                HTTP_ACCEPT="application/json",
+                HTTP_ACCEPT=JSON,
             )
             for _ in range(2)
         ]
-    assert [response.status_code for response in again] == [200, 409]  # the per-voter rule
+    assert [response.status_code for response in again] == [202, 409]  # the per-voter rule
     # Not a speed target: waiting on a dead Redis for every vote would take far longer.
     assert elapsed < 10
+
+    process = subprocess.Popen(  # Redis is back, empty, as after a crash
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(0.6)  # past LIMITS_RETRY_SECONDS
+        for _ in range(50):
+            if votes_reassess() is not None:
+                break
+            time.sleep(0.1)
+        # Assessed in the order cast, with what was counted before the outage forgotten by the
+        # restarted Redis: all within the cap of 8 an hour, so all count.
+        assert Vote.objects.filter(status="counted").count() == 8 + 8
+        assert not Vote.objects.filter(reasons__contains="unassessed").exists()
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_votes_past_the_cap_during_an_outage_stay_held_once_assessed(capped, own_redis, settings):
+    from voting.limits import limits_reset
+    from voting.reassess import votes_reassess
+
+    _, port = own_redis
+    live = {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": f"redis://127.0.0.1:{port}/0",
+        # As awards/settings.py: a cache outage is a miss, not an error.
+        "OPTIONS": {
+            "SOCKET_CONNECT_TIMEOUT": 0.25,
+            "SOCKET_TIMEOUT": 0.25,
+            "IGNORE_EXCEPTIONS": True,
+        },
+    }
+    settings.CACHES = {"default": live}
+    settings.REDIS_URL = live["LOCATION"]
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{port}/1"
+    Award.objects.filter(pk=capped.award_id).update(ip_votes_per_hour=4)
+    assert [vote_from(capped, accept=JSON).status_code for _ in range(3)] == [200] * 3
+    # A network blip: Redis keeps its counts, but this process cannot reach it for a while.
+    settings.CACHES = {"default": {**live, "LOCATION": "redis://127.0.0.1:9/0"}}
+    limits_reset()
+    assert [vote_from(capped, accept=JSON).status_code for _ in range(3)] == [202] * 3
+    settings.CACHES = {"default": live}
+    limits_reset()
+    assert votes_reassess() == 3
+    # One more fitted under the cap of 4 an hour; the two past it stay held, never counted.
+    statuses = list(Vote.objects.order_by("created_at", "id").values_list("status", "reasons"))
+    assert statuses == [("counted", "")] * 4 + [("quarantined", "over_cap")] * 2
 
 
 def test_the_cap_slides_instead_of_resetting_on_the_hour(capped, voter):

@@ -3,7 +3,6 @@
 import random
 import re
 import threading
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -12,12 +11,11 @@ from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.ballots import cast_vote, vote_like_a_browser
+from tests.ballots import cast_vote, vote_like_a_browser, voter_somewhere
 from tests.factories import CategoryFactory, NomineeFactory
 from voting.models import Standing, StandingsSnapshot, TallyDelta, Vote
 from voting.services import votes_set_status
 from voting.standings import raw_counts, standings_rebuild, standings_recompute
-from voting.voters import Voter
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +23,7 @@ pytestmark = pytest.mark.django_db
 def cast(nominee, times: int = 1) -> list[int]:
     ids = []
     for _ in range(times):
-        voter = Voter(key=uuid.uuid4().hex, ip="192.0.2.1", user_agent="test")
+        voter = voter_somewhere()
         ids.append(cast_vote(nominee=nominee, voter=voter, now=timezone.now()).vote_id)
     return ids
 

@@ -1,17 +1,15 @@
 """Standings on pages and in JSON, and what each visibility setting lets the public see."""
 
 import re
-import uuid
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
 from awards.models import Award
-from tests.ballots import cast_vote
+from tests.ballots import cast_vote, voter_somewhere
 from tests.factories import CategoryFactory, NomineeFactory
 from voting.standings import standings_recompute
-from voting.voters import Voter
 
 pytestmark = pytest.mark.django_db
 # Distinctive counts, so that a leak is easy to spot in any page or payload.
@@ -27,7 +25,7 @@ def race(experts):
     people["Ledgerly"] = NomineeFactory(category=apps, name="Ledgerly", slug="ledgerly")
     for name, count in {**VOTES, "Ledgerly": 12}.items():
         for _ in range(count):
-            voter = Voter(key=uuid.uuid4().hex, ip="192.0.2.9", user_agent="t")
+            voter = voter_somewhere()
             cast_vote(nominee=people[name], voter=voter, now=timezone.now())
     standings_recompute(award_id=experts.award_id)
     return people

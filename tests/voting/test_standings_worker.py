@@ -15,12 +15,11 @@ from django.db import connection
 from django.utils import timezone
 
 from awards.celery import app
-from tests.ballots import cast_vote
+from tests.ballots import cast_vote, voter_somewhere
 from tests.factories import NomineeFactory
 from voting.models import Standing, TallyDelta
 from voting.standings import raw_counts, standings_recompute
 from voting.tasks import standings_recompute_task
-from voting.voters import Voter
 
 ROOT = Path(__file__).resolve().parents[2]
 CELERY = str(Path(sys.executable).with_name("celery"))
@@ -113,7 +112,7 @@ def processes(tmp_path):
 def cast_votes(nominees, per_nominee: dict[int, int]) -> None:
     for nominee in nominees:
         for _ in range(per_nominee[nominee.pk]):
-            voter = Voter(key=uuid.uuid4().hex, ip="192.0.2.77", user_agent="worker-test")
+            voter = voter_somewhere()
             assert cast_vote(nominee=nominee, voter=voter, now=timezone.now()).counted
 
 

@@ -117,9 +117,11 @@ def test_the_json_confirm_answer_carries_a_fresh_form(client, nominee):
 
 def test_a_held_vote_is_explained_without_revealing_thresholds(nominee):
     Award.objects.filter(pk=nominee.award_id).update(min_seconds_on_page=30)
-    response = vote_like_a_browser(nominee)
+    response = vote_like_a_browser(nominee, javascript=False)
     assert 'data-outcome="held"' in response.text
-    assert "recorded and held for review" in response.text
+    assert "is being checked" in response.text
     assert "there is nothing more to do" in response.text
-    assert "30" not in response.text.split("held for review")[1].split("</p>")[0]
+    explained = response.text.split("is being checked")[1].split("</p>\n<p")[1].split("</p>")[0]
+    assert "30" not in explained
+    assert "too_fast" not in response.text and "fast" not in explained
     assert Vote.objects.get().status == "quarantined"
