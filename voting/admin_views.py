@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from awards.models import Award, Nominee
 from awards.roles import MODERATOR, award_for_user_or_404
 
+from .dashboard import burst_flags
 from .models import AuditEntry
 from .review import (
     ACTION_STATUSES,
@@ -249,6 +250,7 @@ def _page(
             for dimension in Dimension
         ],
         "action_choices": ACTION_CHOICES,
+        "bursts": burst_flags(award=award, now=until),
         "timeline": timeline,
         "charts": _charts(timeline),
         "audit_entries": AuditEntry.objects.filter(award=award).select_related("user")[

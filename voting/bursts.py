@@ -81,8 +81,8 @@ def _shared(award: Award, elsewhere, rows: list[tuple]) -> dict:
     fast_ms = award.min_seconds_on_page * 1000
     unverified = sum(not row[4] for row in rows)
     fast = sum(_is_fast(fast_ms, row[4], row[5]) for row in rows)
-    common = [a for a, n in agents.items() if agent_over_represented(n, total, 0, 1)]
     others = elsewhere.count()
+    common = [a for a, n in agents.items() if agent_over_represented(n, total, 0, others)]
     seen = dict(
         elsewhere.filter(user_agent__in=common).values_list("user_agent").annotate(Count("id"))
     )

@@ -12,7 +12,7 @@ from django.db.models.functions import TruncHour
 
 from awards.models import Award, Category
 
-from .models import Standing, StandingsSnapshot, TallyDelta, Vote
+from .models import AuditEntry, Standing, StandingsSnapshot, TallyDelta, Vote
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,8 @@ class Dashboard:
     pending_changes: int
     worker: Health
     beat: Health
+    # Nominees whose new voters came in a burst in the last day: organizers review them.
+    bursts: list[AuditEntry]
 
     @property
     def total_votes(self) -> int:
@@ -83,7 +85,7 @@ class Dashboard:
 
 
 def award_dashboard(*, award: Award, now: datetime) -> Dashboard:
-    """Everything the dashboard shows: six queries and two cache reads, whatever the size."""
+    """Everything the dashboard shows: seven queries and two cache reads, whatever the size."""
     return Dashboard(
         award=award,
         now=now,
@@ -94,7 +96,16 @@ def award_dashboard(*, award: Award, now: datetime) -> Dashboard:
         pending_changes=TallyDelta.objects.filter(award=award).count(),
         worker=worker_health(),
         beat=beat_health(now),
+        bursts=burst_flags(award=award, now=now),
     )
+
+
+def burst_flags(*, award: Award, now: datetime) -> list[AuditEntry]:
+    """The bursts flagged in the last day, newest first (the audit index on award, time)."""
+    recent = AuditEntry.objects.filter(
+        award=award, action=AuditEntry.Action.BURST, created_at__gte=now - 24 * HOUR
+    )
+    return list(recent[:10])
 
 
 def votes_per_hour(*, award: Award, now: datetime, hours: int = HOURS_SHOWN) -> list[Hour]:

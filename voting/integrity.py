@@ -45,8 +45,9 @@ BURST_SHARE = 0.2
 # from one address, or from one network (an IPv4 /24; an IPv6 /48, a carrier's slice, more).
 BURST_SAME_ADDRESS = 2
 BURST_SAME_NETWORK = {4: 3, 6: 6}
-# ...or one user agent, with at least this many of them (see agent_over_represented).
-BURST_AGENT_MIN = 10
+# ...or one user agent, with at least this many of them, against at least this many of the
+# award's other new voters in the window (see agent_over_represented).
+BURST_AGENT_MIN, BURST_AGENT_BASELINE = 10, 20
 # Failed token checks in an hour before a voter's votes are held: a browser that reloads a
 # stale page fails once or twice. Charged to the cookie; to the address only past a bound
 # generous enough for an office's stale tabs, and refused (429) only far past it.
@@ -314,8 +315,8 @@ def _shares_the_burst(award: Award, scope: str, voter: Voter, counts: dict[str, 
 def agent_over_represented(here: int, total: int, elsewhere: int, others: int) -> bool:
     """A user agent is part of a burst when it brings many of the nominee's new voters, at
     least half of them, at more than twice its share among the award's other new voters."""
-    if here < BURST_AGENT_MIN or here < total / 2:
-        return False
+    if here < BURST_AGENT_MIN or here < total / 2 or others < BURST_AGENT_BASELINE:
+        return False  # too few of them, or too few others to compare with
     return elsewhere / max(others, 1) < here / max(total, 1) / 2
 
 

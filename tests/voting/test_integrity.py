@@ -23,33 +23,12 @@ from tests.ballots import (
     vote_like_a_browser,
     voter_at,
 )
-from tests.factories import NomineeFactory
 from voting.integrity import pow_difficulty
 from voting.models import AuditEntry, Vote
 from voting.services import Outcome
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("cluster_holds_run_at_once")]
 NAT = "100.64.7.9"  # a carrier-grade NAT address shared by many phones
-
-
-@pytest.fixture(autouse=True)
-def cluster_holds_run_at_once():
-    """In real mode a worker runs cluster holds; here they run in the test's process, as in
-    embedded mode, so that a test sees them without a worker."""
-    from awards.celery import app
-
-    # Celery reads Django's settings under the CELERY_ namespace, whose name wins.
-    eager = app.conf.task_always_eager
-    app.conf.CELERY_TASK_ALWAYS_EAGER = True
-    assert app.conf.task_always_eager
-    yield
-    app.conf.CELERY_TASK_ALWAYS_EAGER = eager
-
-
-@pytest.fixture
-def field(nominee):
-    """The target and fifteen other nominees in the same category."""
-    return [nominee, *NomineeFactory.create_batch(15, category=nominee.category)]
 
 
 def counted(**filters) -> int:
@@ -187,6 +166,11 @@ def test_a_script_behind_a_carrier_nat_is_held_while_the_honest_crowd_there_coun
 
 def test_many_proxies_a_few_votes_each_trip_the_nominees_burst(field):
     rules(field[0], burst_floor=20)
+    # The award's usual crowd: new voters for the other nominees, in browsers of many kinds.
+    for i in range(40):
+        voter = voter_at(f"{11 + i}.{i}.5.6", agent=f"Mozilla/5.0 (browser {i % 7})")
+        cast_vote(nominee=field[1 + i % 15], voter=voter, now=timezone.now())
+    # One script's user agent through 80 addresses in 40 /24s, one vote each.
     proxies = [f"203.0.{n}.{h}" for n in range(40) for h in (1, 2)]
     outcomes = script_votes(field[0], proxies)
     assert Outcome.HELD in outcomes
