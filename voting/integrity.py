@@ -20,7 +20,7 @@ The numbers live on the award (the admin's Integrity section); voters are never 
 import enum
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -38,6 +38,10 @@ BASELINE_WINDOW = 86400
 NETWORK_CAP_FACTOR = {"/24": 8, "/56": 4, "/48": 16}
 # A returning voter's thresholds, as multiples of a new voter's: gentler, never none.
 RETURNING_FACTOR = 3
+# The voters one address or network may bring to one nominee in a day, as a multiple of its
+# hourly threshold.
+DAY = 86400
+DAY_FACTOR = 4
 # A nominee is in a burst only while it draws more than this share of the award's new voters
 # (those no other signal holds) in the burst window, besides being far above its own pace.
 BURST_SHARE = 0.2
@@ -221,6 +225,19 @@ def _assess(award, nominee, voter, returning, verified, pow_invalid, fast, now) 
                 award.new_voters_per_network * factor,
             )
         )
+    # The same over a day, so that a script pacing itself under the hourly thresholds gets
+    # DAY_FACTOR hours' worth a day, not 24. Further votes are held; the day's earlier ones,
+    # which may be a busy office's honest morning, are left to organizers.
+    clusters += [
+        (
+            replace(op, key=f"{prefix}d{op.key[2:]}", seconds=DAY),
+            reason,
+            "",
+            value,
+            most * DAY_FACTOR,
+        )
+        for op, reason, _dimension, value, most in clusters
+    ]
     if not verified:
         clusters.append(
             (

@@ -20,7 +20,7 @@ def test_click_vote_see_confirmation_then_click_again_and_see_countdown(
     second.goto(url)
 
     first.evaluate("window.__laurelStayed = true")
-    first.wait_for_timeout(2500)  # a person reads before clicking; a script's instant click is held
+    first.wait_for_timeout(2500)  # a person reads before clicking
     first.get_by_role("button", name="Vote for Ada Lovelace").click()
     expect(first.locator(".outcome")).to_have_text("Your vote for Ada Lovelace counts. Thank you!")
     assert first.evaluate("window.__laurelStayed") is True  # updated in place, no reload
@@ -53,3 +53,29 @@ def test_the_vote_button_works_without_javascript(live_server, browser, nominee)
     assert page.url == live_server.url + nominee.get_absolute_url()  # redirected after the POST
     context.close()
     assert list(Vote.objects.values_list("verified", "status")) == [(False, "counted")]
+
+
+def test_a_fan_who_clicks_as_soon_as_the_page_appears_is_counted_with_one_click(
+    live_server, phone, nominee
+):
+    page = phone.new_page()
+    page.goto(live_server.url + nominee.get_absolute_url(), wait_until="domcontentloaded")
+    button = page.get_by_role("button", name="Vote for Ada Lovelace")
+    button.click()  # at once: the page waits for its browser check, then sends
+    expect(page.locator(".outcome")).to_have_text("Your vote for Ada Lovelace counts. Thank you!")
+    votes = list(Vote.objects.values_list("verified", "status", "dwell_ms"))
+    assert len(votes) == 1
+    assert votes[0][:2] == (True, "counted")
+    assert votes[0][2] < 2000  # faster than the award's two seconds on the page, and counted
+
+
+def test_a_confirm_step_counts_the_click_that_confirms(live_server, phone, nominee):
+    opened = phone.new_page()
+    opened.goto(live_server.url + nominee.get_absolute_url())
+    phone.clear_cookies(name="laurel_voter")  # lost between reading and clicking
+    opened.get_by_role("button", name="Vote for Ada Lovelace").click()
+    confirm = opened.get_by_role("button", name="Confirm my vote for Ada Lovelace")
+    expect(confirm).to_be_visible()
+    confirm.click()  # at once
+    expect(opened.locator(".outcome")).to_have_text("Your vote for Ada Lovelace counts. Thank you!")
+    assert list(Vote.objects.values_list("status", flat=True)) == ["counted"]

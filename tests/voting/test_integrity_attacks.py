@@ -104,6 +104,17 @@ def test_returning_voters_pay_the_check_and_the_address_counts_too(field):
     assert Vote.objects.filter(reasons=Reason.RETURNING_ADDRESS).count() == 4
 
 
+def test_a_script_pacing_itself_under_the_hourly_threshold_gets_four_hours_worth_a_day(field):
+    start = timezone.now()
+    outcomes = [  # 12 new voters an hour from one address, the hourly threshold, for 5 hours
+        cast_vote(
+            nominee=field[0], voter=voter_at(FARM), now=start + timedelta(minutes=5 * k)
+        ).outcome
+        for k in range(60)
+    ]
+    assert outcomes == [Outcome.COUNTED] * 48 + [Outcome.HELD] * 12
+
+
 # Fast clicks count; a confirm step counts the click that confirms
 
 
