@@ -31,6 +31,12 @@ def _secret(purpose: str) -> str:
     return _derived_secret(purpose, settings.SECRET_KEY)
 
 
+def _secrets(purpose: str) -> list[str]:
+    """The current key's secret, then each fallback's: a key rotation keeps in-flight checks."""
+    keys = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    return [_derived_secret(purpose, key) for key in keys]
+
+
 @cache
 def _derived_secret(purpose: str, secret_key: str) -> str:
     return hashlib.sha256(f"laurel.altcha.{purpose}:{secret_key}".encode()).hexdigest()
@@ -67,13 +73,14 @@ def challenge_verify(*, payload: str | None, token_nonce: str) -> PowCheck:
         return PowCheck(PowStatus.INVALID)
     try:
         parsed = altcha.Payload.from_base64(payload)
-        result = altcha.verify_solution(
-            parsed, _secret("challenge"), hmac_key_secret=_secret("key")
+        verified = any(
+            altcha.verify_solution(parsed, challenge, hmac_key_secret=key).verified
+            for challenge, key in zip(_secrets("challenge"), _secrets("key"), strict=True)
         )
         data = parsed.challenge.parameters.data or {}
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return PowCheck(PowStatus.INVALID)
-    if not result.verified or not isinstance(data, dict) or data.get("token") != token_nonce:
+    if not verified or not isinstance(data, dict) or data.get("token") != token_nonce:
         return PowCheck(PowStatus.INVALID)
     return PowCheck(PowStatus.SOLVED)
 
