@@ -41,6 +41,7 @@ from .metrics import vote_outcome_count
 from .models import PublishedResult
 from .net import client_ip
 from .pages import page_cached
+from .pow import ALGORITHM as POW_ALGORITHM
 from .pow import challenge_issue
 from .public import public_standing
 from .results import results_frozen, results_list
@@ -283,6 +284,7 @@ def nominee_page_context(request: HttpRequest, nominee: Nominee, now: datetime) 
         **nominee_shared_context(request, nominee, now),
         # The vote box a visitor who may vote sees, with stand-ins (vote_box_fill).
         "standins": STANDINS,
+        "pow_algorithm": POW_ALGORITHM,
         "visibility": public.visibility,
         # What the page, its share prompt and its link preview may say of the standing.
         "public": public,

@@ -146,9 +146,10 @@
     var registry = window.$altcha;
     var worker = document.querySelector("script[data-altcha-worker]");
     if (!registry || !worker || typeof Worker === "undefined") { finish(null); return check; }
-    if (!registry.algorithms.has("SHA-256")) {
+    var algorithm = worker.getAttribute("data-altcha-algorithm");
+    if (!registry.algorithms.has(algorithm)) {
       var url = worker.getAttribute("data-altcha-worker");
-      registry.algorithms.set("SHA-256", function () { return new Worker(url); });
+      registry.algorithms.set(algorithm, function () { return new Worker(url); });
     }
     if (typeof widget.verify === "function") { run(); } else { widget.addEventListener("load", run); }
     return check;
