@@ -107,7 +107,21 @@ class Stack:
             *("--workers", str(workers), "--threads", str(threads)),
         )
         if celery:
-            self.spawn("celery", "-A", "awards", "worker", "-l", "WARNING", "-Q", "laurel")
+            # With the one beat a deployment runs (-B): standings, re-assessment after outages.
+            schedule = str(self.dir / "beat-schedule")
+            self.spawn(
+                "celery",
+                "-A",
+                "awards",
+                "worker",
+                "-B",
+                "-s",
+                schedule,
+                "-l",
+                "WARNING",
+                "-Q",
+                "laurel",
+            )
         deadline = time.monotonic() + 60
         while not self.answers("/healthz"):
             exited = [name for name, p in self.processes.items() if p.poll() is not None]

@@ -11,15 +11,21 @@ e-mail to MANAGERS when Django's mail is set up).
 
 import logging
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import mail_managers
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from awards.models import Award, Nominee
 
-from .integrity import BURST_SAME_ADDRESS, Reason, agent_over_represented, burst_same_network
+from .integrity import (
+    BURST_SAME_ADDRESS,
+    Reason,
+    agent_over_represented,
+    burst_same_network,
+    concentrated,
+)
 from .models import AuditEntry, Vote
 from .services import votes_set_status
 
@@ -44,7 +50,7 @@ def burst_review(*, award_id: int, nominee_id: int, since: datetime, until: date
             "id", "ip", "network", "user_agent", "verified", "dwell_ms", "status"
         )[:WINDOW_MAX]
     )
-    shared = _shared(award, window.exclude(nominee_id=nominee_id), rows)
+    shared = _shared(award, nominee_id, until, window.exclude(nominee_id=nominee_id), rows)
     held_ids = [row[0] for row in rows if row[6] == Vote.Status.COUNTED and _in(shared, row)]
     changed = votes_set_status(
         vote_ids=held_ids, status=Vote.Status.QUARANTINED, reason=Reason.NOMINEE_BURST
@@ -72,7 +78,27 @@ def burst_review(*, award_id: int, nominee_id: int, since: datetime, until: date
     return changed
 
 
-def _shared(award: Award, elsewhere, rows: list[tuple]) -> dict:
+def _concentrated(
+    award: Award, nominee_id: int, until: datetime, dimension: str, values: list[str]
+) -> set[str]:
+    """Those of `values` (addresses or networks) whose votes in the hour before `until` went
+    mostly to the nominee: a carrier's NAT brings many voters, for many nominees."""
+    if not values:
+        return set()
+    rows = (
+        Vote.objects.filter(
+            award=award,
+            created_at__gt=until - timedelta(hours=1),
+            created_at__lte=until,
+            **{f"{dimension}__in": values},
+        )
+        .values_list(dimension)
+        .annotate(total=Count("id"), here=Count("id", filter=Q(nominee_id=nominee_id)))
+    )
+    return {value for value, total, here in rows if concentrated(here, total)}
+
+
+def _shared(award: Award, nominee_id: int, until: datetime, elsewhere, rows: list[tuple]) -> dict:
     """What the burst's votes share beyond what honest fans do."""
     total = len(rows) or 1
     addresses = Counter(row[1] for row in rows)
@@ -86,9 +112,11 @@ def _shared(award: Award, elsewhere, rows: list[tuple]) -> dict:
     seen = dict(
         elsewhere.filter(user_agent__in=common).values_list("user_agent").annotate(Count("id"))
     )
+    repeats = [a for a, n in addresses.items() if n >= BURST_SAME_ADDRESS]
+    crowded = [net for net, n in networks.items() if n >= burst_same_network(net)]
     return {
-        "addresses": {a for a, n in addresses.items() if n >= BURST_SAME_ADDRESS},
-        "networks": {net for net, n in networks.items() if n >= burst_same_network(net)},
+        "addresses": _concentrated(award, nominee_id, until, "ip", repeats),
+        "networks": _concentrated(award, nominee_id, until, "network", crowded),
         # Far commoner among this nominee's new voters than among the rest of the award's.
         "user_agents": {
             a for a in common if agent_over_represented(agents[a], total, seen.get(a, 0), others)

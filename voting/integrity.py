@@ -44,11 +44,13 @@ DAY = 86400
 DAY_FACTOR = 4
 # A nominee is in a burst only while it draws more than this share of the award's new voters
 # (those no other signal holds) in the burst window, besides being far above its own pace.
-BURST_SHARE = 0.2
+BURST_SHARE = 0.1
 # In a burst, what the votes that made it share: new voters for the nominee within the hour
 # from one address, or from one network (an IPv4 /24; an IPv6 /48, a carrier's slice, more).
 BURST_SAME_ADDRESS = 2
 BURST_SAME_NETWORK = {4: 3, 6: 6}
+# ...when at least this share of all its votes in the hour went to the nominee.
+BURST_CONCENTRATION = 0.5
 # ...or one user agent, with at least this many of them, against at least this many of the
 # award's other new voters in the window (see agent_over_represented).
 BURST_AGENT_MIN, BURST_AGENT_BASELINE = 10, 20
@@ -318,15 +320,26 @@ def _assess(award, nominee, voter, returning, verified, pow_invalid, fast, now) 
 def _shares_the_burst(award: Award, scope: str, voter: Voter, counts: dict[str, int]) -> bool:
     """Whether this new voter shares what makes its nominee's burst (voting.bursts reviews the
     votes before it by the same measures): its address or network brought several of the new
-    voters, or its user agent is far commoner among them than among the award's others."""
-    if counts[f"nv:{scope}:{voter.ip}"] >= BURST_SAME_ADDRESS:
-        return True
-    if counts.get(f"nv:{scope}:{voter.network}", 0) >= burst_same_network(voter.network):
-        return True
+    voters, and mostly for this nominee (a carrier's NAT brings many, for many nominees), or
+    its user agent is far commoner among them than among the award's others."""
+    for value, most in (
+        (voter.ip, BURST_SAME_ADDRESS),
+        (voter.network, burst_same_network(voter.network)),
+    ):
+        here = counts.get(f"nv:{scope}:{value}", 0)
+        # All the votes from there this hour (the cap's count), when the caps are on.
+        everything = counts.get(f"rate:{award.pk}:{value}", here)
+        if here >= most and concentrated(here, everything):
+            return True
     agent = agent_hash(voter.user_agent)
     here, everywhere = counts[f"nu:{scope}:{agent}"], counts[f"nua:{award.pk}:{agent}"]
     burst, award_burst = counts[f"nb:{scope}"], counts[f"nba:{award.pk}"]
     return agent_over_represented(here, max(burst, here), everywhere - here, award_burst - burst)
+
+
+def concentrated(here: int, everything: int) -> bool:
+    """Whether an address's or network's votes this hour went mostly to one nominee."""
+    return here >= BURST_CONCENTRATION * everything
 
 
 def agent_over_represented(here: int, total: int, elsewhere: int, others: int) -> bool:

@@ -427,18 +427,7 @@ def cluster_hold_later(award_id: int, nominee_id: int, trip: Trip) -> None:
         "until": trip.until.isoformat(),
         "returning": trip.returning,
     }
-    try:
-        cluster_hold_task.apply_async(kwargs=kwargs, retry=False)
-        # Votes assessed just before the trip may commit after this first pass; a second pass
-        # holds them too. Embedded mode has no worker to run it later (a countdown would run
-        # at once), and serves one machine's light traffic.
-        if not settings.CELERY_TASK_ALWAYS_EAGER:
-            cluster_hold_task.apply_async(
-                kwargs=kwargs, countdown=CLUSTER_HOLD_RECHECK_SECONDS, retry=False
-            )
-    except Exception:
-        log.warning("cluster hold not queued; holding now", exc_info=True)
-        cluster_hold_task.run(**kwargs)
+    _enqueue_twice(cluster_hold_task, kwargs)
 
 
 def burst_review_later(award_id: int, nominee_id: int, since: datetime, until: datetime) -> None:
@@ -451,13 +440,20 @@ def burst_review_later(award_id: int, nominee_id: int, since: datetime, until: d
         "since": since.isoformat(),
         "until": until.isoformat(),
     }
+    _enqueue_twice(burst_review_task, kwargs)
+
+
+def _enqueue_twice(task, kwargs: dict) -> None:
+    """Run `task` now and again a little later; without a broker, run it here at once.
+
+    Votes assessed just before the trip may commit after the first pass; the second pass
+    takes them too. Embedded mode has no worker to run it later (a countdown would run at
+    once), and serves one machine's light traffic.
+    """
     try:
-        burst_review_task.apply_async(kwargs=kwargs, retry=False)
+        task.apply_async(kwargs=kwargs, retry=False)
         if not settings.CELERY_TASK_ALWAYS_EAGER:
-            # As cluster holds: votes in flight when it first ran.
-            burst_review_task.apply_async(
-                kwargs=kwargs, countdown=CLUSTER_HOLD_RECHECK_SECONDS, retry=False
-            )
+            task.apply_async(kwargs=kwargs, countdown=CLUSTER_HOLD_RECHECK_SECONDS, retry=False)
     except Exception:
-        log.warning("burst review not queued; reviewing now", exc_info=True)
-        burst_review_task.run(**kwargs)
+        log.warning("%s not queued; running it now", task.name, exc_info=True)
+        task.run(**kwargs)
