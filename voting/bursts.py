@@ -39,7 +39,7 @@ WINDOW_MAX = 20_000
 
 
 def burst_review(*, award_id: int, nominee_id: int, since: datetime, until: datetime) -> int:
-    """Hold the counted votes in the nominee's burst window that share what made the burst;
+    """Hold the counted votes for the nominee since `since` that share what made its burst;
     flag the nominee once per burst. Returns the votes held now. Safe to repeat."""
     award = Award.objects.get(pk=award_id)
     window = Vote.objects.filter(

@@ -15,7 +15,7 @@ from django.utils import timezone
 from awards.models import Award, Nominee
 
 from .integrity import (
-    BURST_WINDOW,
+    HOUR,
     REASON_LABELS,
     Assessment,
     Reason,
@@ -219,7 +219,9 @@ def assessment_follow_up(
     for trip in assessment.trips:
         transaction.on_commit(partial(cluster_hold_later, award_id, nominee_id, trip), robust=True)
     if assessment.burst_review:
-        since = now - timedelta(seconds=BURST_WINDOW)
+        # The hour the address and network counts cover: a pool's first votes may have come
+        # well before the ten minutes in which its pace became a burst.
+        since = now - timedelta(seconds=HOUR)
         review = partial(burst_review_later, award_id, nominee_id, since, now)
         transaction.on_commit(review, robust=True)
 
