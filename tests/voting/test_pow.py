@@ -19,6 +19,11 @@ def solved(nonce: str = "nonce-1") -> str:
     return challenge_solve(challenge)
 
 
+def test_a_check_solved_as_the_widget_would_verifies():
+    payload = solved()
+    assert challenge_verify(payload=payload, token_nonce="nonce-1").status is PowStatus.SOLVED
+
+
 def test_a_check_solved_before_a_key_rotation_still_verifies_with_the_old_key_as_fallback(
     settings,
 ):
