@@ -7,8 +7,8 @@ below twice the number of attempts and publishes only an HMAC of it, so a solver
 many attempts while the server checks a solution with one HMAC.
 
 Each attempt is PBKDF2-SHA256 with COST iterations, which a browser runs natively (WebCrypto),
-rather than one SHA-256 hash driven from JavaScript: measured (bench/pow_bench.py), the same
-price for a script's solver costs a phone about a third of the time it did with SHA-256.
+rather than one SHA-256 hash driven from JavaScript: measured (bench/pow_bench.py), a phone-speed
+Chromium takes 2.4 times as long as altcha's own solver an attempt, where SHA-256 takes 4.
 A difficulty still counts SHA-256 hashes of the script's work, as the award's settings say.
 """
 
@@ -25,9 +25,9 @@ from django.conf import settings
 
 ALGORITHM = "PBKDF2/SHA-256"
 COST = 100  # PBKDF2 iterations per attempt
-# Units of difficulty (a script's SHA-256 hashes) one attempt stands for: altcha's own solver
-# takes about as long for `difficulty` attempts of SHA-256 as for difficulty / 30 of these.
-WORK_PER_ATTEMPT = 30
+# Units of difficulty (a script's SHA-256 hashes) one attempt stands for: one of these costs
+# altcha's own solver as long as 15 SHA-256 attempts (bench/pow_bench.py, "in_sha256").
+WORK_PER_ATTEMPT = 15
 MAX_PAYLOAD = 4000
 
 
