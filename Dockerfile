@@ -5,6 +5,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 LAUREL_MODE=real STATIC_ROOT=/a
 WORKDIR /app
 
 COPY pyproject.toml README.md ./
+COPY laurel ./laurel
 COPY awards ./awards
 COPY voting ./voting
 RUN pip install --no-cache-dir .
@@ -19,4 +20,4 @@ RUN useradd --create-home laurel && mkdir -p /app/media /app/imports \
     && chown laurel /app/media /app/imports
 USER laurel
 EXPOSE 8000
-CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py", "awards.wsgi:application"]
+CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py", "laurel.wsgi:application"]

@@ -6,14 +6,13 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
+from awards.admin_actions import action_confirmation, audit_catalogue, confirmed_reason
+from awards.forms import AwardForm, known_zone, zoned
+from awards.lookups import catalogue_changed
+from awards.models import Award, AwardStaff, Category, Nominee
+from awards.roles import MODERATOR, ORGANIZER, AwardScopedAdmin, OwnAwardsFilter, awards_for
 from voting.models import AuditEntry
-from voting.stats import stats_links_revoke, stats_path
-
-from .admin_actions import action_confirmation, audit_catalogue, confirmed_reason
-from .forms import AwardForm, known_zone, zoned
-from .lookups import catalogue_changed
-from .models import Award, AwardStaff, Category, Nominee
-from .roles import MODERATOR, ORGANIZER, AwardScopedAdmin, OwnAwardsFilter, awards_for
+from voting.sharing.stats import stats_links_revoke, stats_path
 
 
 class LabelledInlineFormSet(BaseInlineFormSet):
@@ -72,7 +71,7 @@ class AwardAdmin(AwardScopedAdmin, admin.ModelAdmin):
         "integrity_review",
     ]
     search_fields = ["name", "slug"]
-    # Results are published, with their frozen copy, on the results page (voting.results).
+    # Results are published, with their frozen copy, on the results page (voting.standings.results).
     readonly_fields = ["integrity_review", "results_published_at", "export_links"]
     prepopulated_fields = {"slug": ("name",)}
     inlines = [CategoryInline]
@@ -286,7 +285,7 @@ class NomineeAdmin(AwardScopedAdmin, CatalogueDeletion, admin.ModelAdmin):
     def importer(self):
         # Kept out of web workers' memory until used: django-import-export brings tablib,
         # openpyxl and Pillow.
-        from .admin_import import NomineeImportAdmin
+        from awards.admin_import import NomineeImportAdmin
 
         return NomineeImportAdmin(self.model, self.admin_site)
 

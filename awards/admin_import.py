@@ -19,10 +19,16 @@ from import_export.admin import ImportMixin
 from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.tmp_storages import TempFolderStorage
 
-from .admin import NomineeAdmin
-from .imports import IMPORT_FORMATS, ImportFileError, NomineeResource, PhotoArchive, import_problems
-from .models import Award
-from .roles import ORGANIZER, awards_for
+from awards.admin import NomineeAdmin
+from awards.imports import (
+    IMPORT_FORMATS,
+    ImportFileError,
+    NomineeResource,
+    PhotoArchive,
+    import_problems,
+)
+from awards.models import Award
+from awards.roles import ORGANIZER, awards_for
 
 # An import not confirmed within this time is abandoned: its files are removed.
 ABANDONED_SECONDS = 24 * 60 * 60

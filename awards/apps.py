@@ -6,4 +6,4 @@ class AwardsConfig(AppConfig):
     verbose_name = "Awards catalogue"
 
     def ready(self) -> None:
-        from . import lookups  # noqa: F401 - cached pages forget an edited catalogue
+        from awards import lookups  # noqa: F401 - cached pages forget an edited catalogue

@@ -9,7 +9,7 @@ another page's path, whatever their order.
 
 from django.urls.converters import SlugConverter
 
-from .models import RESERVED_AWARD_SLUGS, RESERVED_NOMINEE_SLUGS
+from awards.models import RESERVED_AWARD_SLUGS, RESERVED_NOMINEE_SLUGS
 
 
 class AwardSlugConverter(SlugConverter):

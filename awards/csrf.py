@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.utils.cache import has_vary_header, patch_vary_headers
 
-from .cookies import cookie_set
+from awards.cookies import cookie_set
 
 _CHARS = CSRF_ALLOWED_CHARS
 _INDEX = {char: i for i, char in enumerate(_CHARS)}

@@ -5,7 +5,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from .models import Award
+from awards.models import Award
 
 # Moments an organizer enters as clock times in the award's own zone.
 ZONED_FIELDS = ["voting_opens", "voting_closes", "results_published_at"]

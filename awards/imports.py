@@ -29,9 +29,9 @@ from import_export.instance_loaders import CachedInstanceLoader
 from import_export.results import Result
 from PIL import Image
 
-from .fetch import public_urlopen
-from .lookups import catalogue_changed
-from .models import Award, Category, Nominee
+from awards.fetch import public_urlopen
+from awards.lookups import catalogue_changed
+from awards.models import Award, Category, Nominee
 
 COLUMNS = ["name", "category", "headline", "bio", "links", "handle", "photo", "slug"]
 # Parse-time problems travel with their row in this column, so they are reported with the rest.
@@ -286,7 +286,7 @@ class NomineeResource(resources.ModelResource):
     def after_save_instance(self, instance: Nominee, row, **kwargs) -> None:
         url = getattr(instance, "photo_url", None)
         if url and not kwargs.get("dry_run"):
-            from .tasks import nominee_photo_fetch_task
+            from awards.tasks import nominee_photo_fetch_task
 
             # After commit, and robust: a broker that is down costs the photo, not the import.
             transaction.on_commit(

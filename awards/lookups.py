@@ -15,7 +15,7 @@ from django.dispatch import receiver
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
-from .models import Award, Category, Nominee
+from awards.models import Award, Category, Nominee
 
 log = logging.getLogger(__name__)
 MAX_AWARDS = 50
@@ -52,7 +52,7 @@ def search_query(request: HttpRequest) -> str:
 
 
 def catalogue_version() -> str | None:
-    """The version of the catalogue that cached pages (voting/pages.py) were rendered from.
+    """The version of the catalogue that cached pages (voting/standings/pages.py) were rendered from.
 
     A random token rather than a counter: if the cache loses it, the next one matches no page
     rendered before. None while the cache is unreachable (pages are then rendered afresh)."""

@@ -93,7 +93,7 @@ class Award(models.Model):
         help_text="Votes one IP address (or IPv6 /64) may cast per hour. Keep it generous: "
         "offices and mobile carriers put many honest voters behind one address.",
     )
-    # Integrity: when a vote is held for review instead of counted (voting/integrity.py). The
+    # Integrity: when a vote is held for review instead of counted (voting/integrity/assess.py). The
     # defaults let an office or a phone carrier's shared address vote; a script on one
     # address, one network or many proxies trips them. Voters are never told the numbers.
     new_voters_per_address = models.PositiveSmallIntegerField(
@@ -157,7 +157,7 @@ class Award(models.Model):
         blank=True,
         help_text="When set and past, the final standings (counts and ranks) are public.",
     )
-    # Set only by voting.results.results_publish, with the frozen copy of the final standings
+    # Set only by voting.standings.results.results_publish, with the frozen copy of the final standings
     # that the public pages read from then on; None for results published before that copy.
     results_frozen_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The official rules page (/<award>/rules/) shows these beside what Laurel knows itself: the
@@ -307,7 +307,7 @@ class Nominee(models.Model):
     is_active = models.BooleanField(
         default=True, help_text="Inactive nominees are hidden and cannot receive votes."
     )
-    # Signed into the nominee's private stats link (voting/stats.py); bumping it revokes every
+    # Signed into the nominee's private stats link (voting/sharing/stats.py); bumping it revokes every
     # link sent so far.
     stats_key_version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -14,9 +14,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 
-from voting.net import client_address
-
-from .models import Award, AwardStaff, Category
+from awards.models import Award, AwardStaff, Category
+from laurel.lib.net import client_address
 
 ORGANIZER = AwardStaff.Role.ORGANIZER
 MODERATOR = AwardStaff.Role.MODERATOR

@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "awards.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "laurel.settings")
 
 from bench.stack import save_results  # noqa: E402
 
@@ -52,7 +52,7 @@ def main() -> int:
     from django.test import RequestFactory
 
     from awards.models import Award, Category, Nominee
-    from voting.exports import votes_csv
+    from voting.organizers.exports import votes_csv
 
     if connection.vendor != "postgresql":
         print("needs PostgreSQL: run it in real mode (LAUREL_MODE=real, DATABASE_URL=...)")

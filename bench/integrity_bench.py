@@ -166,7 +166,7 @@ def script_vote(
 ) -> tuple:
     """A voter (new, or with the cookie in `jar`): open the page, solve its check (or not),
     read `wait` seconds, post the form."""
-    from voting.pow import challenge_solve
+    from voting.ballot.pow import challenge_solve
 
     jar = {} if jar is None else jar
     status, page = fetch(url, f"/{AWARD}/{slug}/", address, agent, jar)
@@ -242,7 +242,7 @@ def farmed_cookie(rng: random.Random) -> dict:
     """A voter cookie as the server signs it, minted 25 to 30 hours ago."""
     from django.http import HttpResponse
 
-    from voting.voters import COOKIE_NAME, COOKIE_SALT
+    from voting.ballot.voters import COOKIE_NAME, COOKIE_SALT
 
     minted = int(time.time() - rng.uniform(25, 30) * 3600)
     signed = HttpResponse()

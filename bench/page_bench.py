@@ -76,7 +76,7 @@ def seed_votes(award_id: int) -> str:
 
     from awards.models import Nominee
     from voting.models import Vote
-    from voting.standings import standings_rebuild
+    from voting.standings.services import standings_rebuild
 
     nominees = list(Nominee.objects.filter(award_id=award_id).values_list("pk", "category_id"))
     weights = [1 / rank for rank in range(1, len(nominees) + 1)]
@@ -104,7 +104,7 @@ def beat(award_id: int, stop: threading.Event) -> None:
     """What the beat does for an open award: a recompute every STANDINGS_REFRESH_SECONDS."""
     from django.conf import settings
 
-    from voting.standings import standings_recompute
+    from voting.standings.services import standings_recompute
 
     while not stop.wait(settings.STANDINGS_REFRESH_SECONDS):
         standings_recompute(award_id=award_id)

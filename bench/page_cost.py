@@ -57,20 +57,20 @@ def child(path: str, requests: int, variant: str) -> None:
     logging.disable(logging.CRITICAL)
     from django.core.wsgi import get_wsgi_application
 
-    import voting.views
+    import voting.ballot.views
 
     if variant == "no-fill":
-        voting.views.vote_box_fill = lambda request, nominee, page: page
+        voting.ballot.views.vote_box_fill = lambda request, nominee, page: page
     elif variant == "no-cookies":
-        fill = voting.views.vote_box_fill
+        fill = voting.ballot.views.vote_box_fill
 
         def fill_without_cookies(request, nominee, page):
             filled = fill(request, nominee, page)
-            request._laurel_voter_key_is_new = False  # voting/voters.py sets no cookie
+            request._laurel_voter_key_is_new = False  # voting/ballot/voters.py sets no cookie
             request.META.pop("CSRF_COOKIE_NEEDS_UPDATE", None)  # nor does CsrfViewMiddleware
             return filled
 
-        voting.views.vote_box_fill = fill_without_cookies
+        voting.ballot.views.vote_box_fill = fill_without_cookies
     app = get_wsgi_application()
 
     def start_response(status, headers, exc_info=None):

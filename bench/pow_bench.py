@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/pow_bench.py [--samples 10] [--native-samples 20] [--throttle 4]
 
-Challenges are made as voting/pow.py makes them (ALTCHA's deterministic mode: the counter is
+Challenges are made as voting/ballot/pow.py makes them (ALTCHA's deterministic mode: the counter is
 drawn below twice the attempts, so a solver expects that many), over the award's range of
 difficulties (base 5,000 to maximum 200,000), for SHA-256 and the costlier algorithms both
 altcha's Python package and its widget support, at one attempt per `cost` of difficulty.
@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 VENDOR = ROOT / "static" / "vendor" / "altcha"
 DIFFICULTIES = [5_000, 20_000, 50_000, 100_000, 200_000]
 # (label, algorithm, cost per attempt, worker), compared at one attempt per `cost` of difficulty;
-# "in use" is voting/pow.py's own challenge, whatever it is.
+# "in use" is voting/ballot/pow.py's own challenge, whatever it is.
 ALGORITHMS = [
     ("SHA-256", "SHA-256", 1, "sha.js"),
     ("PBKDF2 x100", "PBKDF2/SHA-256", 100, "pbkdf2.js"),
@@ -71,7 +71,7 @@ window.solve = () => new Promise((resolve) => {
 
 
 def challenge(label: str, difficulty: int) -> dict:
-    from voting import pow
+    from voting.ballot import pow
 
     expires = datetime.now(UTC) + timedelta(minutes=10)
     if label == "in use":
@@ -166,7 +166,7 @@ def summary(solves: list, spent: list) -> dict:
 def per_attempt(spent: dict) -> dict:
     """Microseconds an attempt (the slope of seconds over attempts, every solve, so neither the
     counter's scatter nor a solve's fixed start-up blurs it), the gap, and what one attempt costs
-    altcha's solver in SHA-256 attempts (what voting/pow.py's WORK_PER_ATTEMPT should be)."""
+    altcha's solver in SHA-256 attempts (what voting/ballot/pow.py's WORK_PER_ATTEMPT should be)."""
     us = {}
     for key, solves in spent.items():
         if len(solves) > 1:
@@ -190,12 +190,12 @@ def main() -> int:
     parser.add_argument("--native-samples", type=int, default=20, help="native solves (20)")
     parser.add_argument("--throttle", type=float, default=4, help="CPU slow-down for a phone (4)")
     args = parser.parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "awards.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "laurel.settings")
     import django
 
     django.setup()
     from bench.stack import save_results
-    from voting import pow
+    from voting.ballot import pow
 
     runs = [(label, d) for label, *_ in ALGORITHMS for d in DIFFICULTIES]
     phone = asyncio.run(browser(workers_folder(), runs, args.throttle, args.samples))

@@ -5,6 +5,6 @@ Nothing else changes: real mode is selected by the same environment variables as
 bench/vote_bench.py sets.
 """
 
-from awards.settings import *  # noqa: F403
+from laurel.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench.urls"

@@ -35,7 +35,7 @@ REDIS_DB = 9
 
 
 class Stack:
-    def __init__(self, settings: str = "awards.settings"):
+    def __init__(self, settings: str = "laurel.settings"):
         self.dir = Path(tempfile.mkdtemp(prefix="laurel-bench-"))
         self.url = ""
         self.processes: dict[str, subprocess.Popen] = {}
@@ -103,7 +103,7 @@ class Stack:
         # As deployed (deploy/gunicorn.conf.py), on a port of its own.
         self.spawn(
             "gunicorn",
-            *("-c", "deploy/gunicorn.conf.py", "awards.wsgi", "--bind", f"127.0.0.1:{port}"),
+            *("-c", "deploy/gunicorn.conf.py", "laurel.wsgi", "--bind", f"127.0.0.1:{port}"),
             *("--workers", str(workers), "--threads", str(threads)),
         )
         if celery:
@@ -112,7 +112,7 @@ class Stack:
             self.spawn(
                 "celery",
                 "-A",
-                "awards",
+                "laurel",
                 "worker",
                 "-B",
                 "-s",

@@ -514,7 +514,7 @@ class Generator:
         the application's votes_set_status."""
         from django.db import transaction
 
-        from voting.services import votes_set_status
+        from voting.ballot.services import votes_set_status
 
         t = self.t
         self.batch_seed += 1
@@ -546,7 +546,7 @@ def exactness(award_id: int) -> dict:
     """Standing.votes against a raw COUNT of counted votes, per nominee; totals; ranks."""
     from awards.models import Nominee
     from voting.models import Standing, StandingsSnapshot, TallyDelta
-    from voting.standings import raw_counts
+    from voting.standings.services import raw_counts
 
     start = time.perf_counter()
     counts = raw_counts(award_id=award_id)
@@ -641,7 +641,7 @@ def summarize(samples: list[tuple[float, dict, object]], extra: dict | None = No
 
 
 def run_size(n: int, catchup_repeats: int, award, args, quiet: Quiet, t: dict) -> dict:
-    from voting.standings import standings_rebuild, standings_recompute
+    from voting.standings.services import standings_rebuild, standings_recompute
 
     award_id = award.pk
     recompute = standings_recompute
@@ -896,13 +896,13 @@ def main() -> int:
         manage(env, "seed_demo")
         django_setup(env)
 
-        import voting.services
+        import voting.ballot.services
         from awards.models import Award
-        from voting.standings import standings_recompute
+        from voting.standings.services import standings_recompute
 
         # votes_set_status (used to void votes between recomputes) asks Celery for a recompute
         # on commit; no worker should run one behind the benchmark's back, so the nudge is off.
-        voting.services.standings_nudge = lambda award_id: None
+        voting.ballot.services.standings_nudge = lambda award_id: None
 
         award = Award.objects.get(slug=AWARD_SLUG)
         added = complete_nominees(award)
@@ -976,7 +976,7 @@ def main() -> int:
             "code": git_state(),
             "setup": {
                 "database": f"PostgreSQL, database {args.database} (recreated)",
-                "settings": "bench.settings (awards.settings, LAUREL_MODE=real)",
+                "settings": "bench.settings (laurel.settings, LAUREL_MODE=real)",
                 "nominees": TARGET_NOMINEES,
                 "nominees_added_to_seed_demo": added,
                 "popularity": popularity,

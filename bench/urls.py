@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from awards.models import Nominee
-from awards.urls import urlpatterns as laurel_urlpatterns
+from laurel.urls import urlpatterns as laurel_urlpatterns
 from voting.models import Vote
 
 BARE_AWARD_SLUG = "sbia-2012"

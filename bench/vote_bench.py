@@ -77,9 +77,9 @@ def vote_line(i: int) -> str:
     """Request number i: path, body, cookies and address, as a browser would send them."""
     from django.http import HttpResponse
 
-    from voting.pow import challenge_issue, challenge_solve
-    from voting.tokens import token_issue
-    from voting.voters import COOKIE_NAME, COOKIE_SALT
+    from voting.ballot.pow import challenge_issue, challenge_solve
+    from voting.ballot.tokens import token_issue
+    from voting.ballot.voters import COOKIE_NAME, COOKIE_SALT
 
     rng = random.Random(i)
     pk, slug = NOMINEES[i % len(NOMINEES)]

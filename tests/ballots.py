@@ -18,11 +18,11 @@ from django.test import Client
 from django.utils import timezone
 
 from awards.models import Nominee
-from voting.net import networks_of
-from voting.pow import challenge_issue, challenge_solve
-from voting.services import VoteResult, vote_cast
-from voting.tokens import token_issue
-from voting.voters import Voter
+from laurel.lib.net import networks_of
+from voting.ballot.pow import challenge_issue, challenge_solve
+from voting.ballot.services import VoteResult, vote_cast
+from voting.ballot.tokens import token_issue
+from voting.ballot.voters import Voter
 
 READING_TIME = timedelta(seconds=8)
 TOKEN = re.compile(r'name="token" value="([^"]+)"')

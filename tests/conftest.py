@@ -7,11 +7,11 @@ from django_redis import get_redis_connection
 
 from awards.lookups import forget_cached_nominees
 from tests.factories import AwardFactory, CategoryFactory, NomineeFactory
-from voting.limits import PREFIX as LIMITS_PREFIX
-from voting.limits import limits_reset
-from voting.pages import forget_page_versions
-from voting.standings import _last_nudge
-from voting.voters import Voter
+from voting.ballot.voters import Voter
+from voting.integrity.limits import PREFIX as LIMITS_PREFIX
+from voting.integrity.limits import limits_reset
+from voting.standings.pages import forget_page_versions
+from voting.standings.services import _last_nudge
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -49,9 +49,9 @@ def imports_kept_apart(settings, import_dir):
 @pytest.fixture(autouse=True)
 def fresh_reads(settings):
     """Tests change awards and nominees between requests; production may read them from memory
-    for a few seconds (tests/voting/test_catalogue_cache.py covers that)."""
+    for a few seconds (tests/voting/standings/test_catalogue_cache.py covers that)."""
     settings.CATALOGUE_CACHE_SECONDS = 0
-    settings.PAGE_CACHE_SECONDS = 0  # tests/voting/test_page_cache.py turns it on
+    settings.PAGE_CACHE_SECONDS = 0  # tests/voting/standings/test_page_cache.py turns it on
     settings.PAGE_VERSION_SECONDS = 0  # and covers a process trusting the versions it read
     _last_nudge.clear()
     limits_reset()

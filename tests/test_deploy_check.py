@@ -25,7 +25,7 @@ SECURITY = (
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     """`args` under Python with only `env` (and what any process needs) in its environment."""
     base = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")}
-    base["DJANGO_SETTINGS_MODULE"] = "awards.settings"
+    base["DJANGO_SETTINGS_MODULE"] = "laurel.settings"
     return subprocess.run(
         [sys.executable, *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True
     )

@@ -1,6 +1,6 @@
 """Whatever arrives, Laurel answers with a page or a 4xx, never a server error.
 
-Hypothesis sends every public URL (read from awards/urls.py, so a new page is covered the day
+Hypothesis sends every public URL (read from laurel/urls.py, so a new page is covered the day
 it is added) odd slugs, ids and tokens, unicode and NUL, huge and empty bodies, every method,
 forged or garbled cookies and forms in charsets no browser uses. Derandomized and bounded, so a
 run is repeatable and quick; a failure found once is kept below as an @example.
@@ -15,7 +15,7 @@ from django.urls import URLPattern
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from awards.urls import urlpatterns
+from laurel.urls import urlpatterns
 from tests.factories import NomineeFactory
 
 pytestmark = pytest.mark.django_db

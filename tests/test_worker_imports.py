@@ -35,7 +35,7 @@ print("RESULT", json.dumps({"statuses": statuses, "loaded": loaded}))
 
 
 def worker_run(pages: list[str]) -> dict:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "awards.settings"}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "laurel.settings"}
     database = str(connection.settings_dict["NAME"])
     done = subprocess.run(
         [sys.executable, "-c", WORKER, database, json.dumps(pages), json.dumps(RARE)],

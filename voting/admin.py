@@ -2,9 +2,8 @@ from django.contrib import admin
 
 from awards.admin_actions import action_confirmation, confirmed_reason
 from awards.roles import MODERATOR, AwardScopedAdmin, OwnAwardsFilter
-
-from .models import AuditEntry, Standing, StandingsSnapshot, Vote
-from .review import votes_set_status_audited
+from voting.integrity.review import votes_set_status_audited
+from voting.models import AuditEntry, Standing, StandingsSnapshot, Vote
 
 
 def describe_vote(vote: Vote) -> str:

@@ -6,4 +6,4 @@ class VotingConfig(AppConfig):
     verbose_name = "Voting"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401 - registers the system checks
+        from laurel.lib import checks  # noqa: F401 - registers the system checks

@@ -8,7 +8,7 @@ class Ballot(models.Model):
     """One voter's clock in one scope of an award: when they may vote there next.
 
     The 24-hour rule lives here, in a row per voter and scope, so that deciding a vote is one
-    conditional statement on a row that only that voter touches (see voting.services._claim_sql).
+    conditional statement on a row that only that voter touches (see voting.ballot.services._claim_sql).
     """
 
     # No database-level foreign key: every vote touches a ballot, and the check would take a
@@ -54,7 +54,7 @@ class Vote(models.Model):
     # The share channel the voter arrived from (?ref=twitter), for integrity reports.
     ref = models.CharField(max_length=32, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.COUNTED)
-    # Why a vote is held (quarantined): space-separated codes from voting.integrity.Reason.
+    # Why a vote is held (quarantined): space-separated codes from voting.integrity.assess.Reason.
     reasons = models.CharField(max_length=200, blank=True)
     # The nonce of the one-time token the vote was cast with; unique, so a replayed token can
     # never insert a second vote. Null for votes cast before tokens existed.
@@ -205,7 +205,7 @@ class PublishedResult(models.Model):
     """A nominee's place in the published results: a frozen copy of the final standings.
 
     The public pages read these rows once the results are published, so a vote voided later
-    changes nothing public until an organizer re-publishes (voting.results.results_publish).
+    changes nothing public until an organizer re-publishes (voting.standings.results.results_publish).
     """
 
     class Result(models.TextChoices):

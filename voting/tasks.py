@@ -5,9 +5,9 @@ from datetime import datetime
 from celery import shared_task
 from django.utils import timezone
 
-from .dashboard import beat_heartbeat
-from .retention import awards_due_for_reduction, votes_reduce
-from .standings import awards_due_for_recompute, standings_recompute
+from voting.organizers.dashboard import beat_heartbeat
+from voting.organizers.retention import awards_due_for_reduction, votes_reduce
+from voting.standings.services import awards_due_for_recompute, standings_recompute
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -35,7 +35,7 @@ def cluster_hold_task(
     until: str,
     returning: bool = False,
 ) -> None:
-    from .services import cluster_hold
+    from voting.ballot.services import cluster_hold
 
     cluster_hold(
         award_id=award_id,
@@ -51,7 +51,7 @@ def cluster_hold_task(
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def burst_review_task(*, award_id: int, nominee_id: int, since: str, until: str) -> None:
-    from .bursts import burst_review
+    from voting.integrity.bursts import burst_review
 
     burst_review(
         award_id=award_id,
@@ -64,7 +64,7 @@ def burst_review_task(*, award_id: int, nominee_id: int, since: str, until: str)
 @shared_task(acks_late=True, ignore_result=True)
 def votes_reassess_due() -> None:
     """Votes held while Redis was down, assessed once it is back, a batch at a time."""
-    from .reassess import votes_reassess
+    from voting.integrity.reassess import votes_reassess
 
     for _ in range(20):
         done = votes_reassess()

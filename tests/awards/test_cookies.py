@@ -9,8 +9,8 @@ from django.test import Client, RequestFactory
 
 from awards.cookies import WrittenMorsel, cookie_set
 from awards.signing import cookie_signed, signed
-from voting.tokens import token_check, token_issue
-from voting.voters import COOKIE_NAME, COOKIE_SALT
+from voting.ballot.tokens import token_check, token_issue
+from voting.ballot.voters import COOKIE_NAME, COOKIE_SALT
 
 ATTRIBUTES = [
     {"max_age": 60 * 60 * 24 * 400, "httponly": True, "samesite": "Lax", "secure": True},

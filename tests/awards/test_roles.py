@@ -306,7 +306,7 @@ def run_django(code: str, **env) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
         cwd=ROOT,
-        env={**environ, "DJANGO_SETTINGS_MODULE": "awards.settings", **env},
+        env={**environ, "DJANGO_SETTINGS_MODULE": "laurel.settings", **env},
         capture_output=True,
         text=True,
         timeout=60,

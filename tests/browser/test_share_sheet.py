@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from awards.models import Nominee
 from tests.ballots import cast_vote, voter_at
 from tests.factories import CategoryFactory, NomineeFactory
-from voting.standings import standings_recompute
+from voting.standings.services import standings_recompute
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SCREENSHOTS = settings.VAR_DIR / "screenshots"  # to look at after a run

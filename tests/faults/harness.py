@@ -140,7 +140,7 @@ def laurel_env(directory: Path, *, database_url: str, redis_url: str) -> dict[st
         "SECRET_KEY": settings.SECRET_KEY,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         # The test run's settings module and path, so that a variant runs in the stack too.
-        "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "awards.settings"),
+        "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "laurel.settings"),
         "LAUREL_VAR_DIR": str(directory / "var"),
         "STATIC_ROOT": str(settings.STATIC_ROOT),
         "STANDINGS_REFRESH_SECONDS": "1",
@@ -194,7 +194,7 @@ class Stack:
         self.spawn(
             "web",
             str(BIN / "gunicorn"),
-            *("awards.wsgi", "--bind", f"127.0.0.1:{self.port}", "--worker-class", "gthread"),
+            *("laurel.wsgi", "--bind", f"127.0.0.1:{self.port}", "--worker-class", "gthread"),
             *("--workers", "2", "--threads", "4", "--timeout", "30"),
             **env,
         )
@@ -208,7 +208,7 @@ class Stack:
         self.spawn(
             name,
             str(BIN / "celery"),
-            *("-A", "awards", "worker", "-P", "solo", "-l", "INFO"),
+            *("-A", "laurel", "worker", "-P", "solo", "-l", "INFO"),
             *("-n", f"{name}-{secrets.token_hex(3)}@%h"),
             *("--without-gossip", "--without-mingle", "--without-heartbeat"),
             **env,
@@ -220,7 +220,7 @@ class Stack:
         self.spawn(
             "beat",
             str(BIN / "celery"),
-            *("-A", "awards", "beat", "-l", "INFO", "--schedule", str(schedule)),
+            *("-A", "laurel", "beat", "-l", "INFO", "--schedule", str(schedule)),
             **env,
         )
         self.wait_for_log("beat", "beat: Starting")
@@ -324,9 +324,9 @@ def vote_request(url: str, award: Award, nominee: tuple[int, str], rng: random.R
     cookie, the page's one-time token and solved browser check, from an address of its own."""
     from django.http import HttpResponse
 
-    from voting.pow import challenge_issue, challenge_solve
-    from voting.tokens import token_issue
-    from voting.voters import COOKIE_NAME, COOKIE_SALT
+    from voting.ballot.pow import challenge_issue, challenge_solve
+    from voting.ballot.tokens import token_issue
+    from voting.ballot.voters import COOKIE_NAME, COOKIE_SALT
 
     pk, slug = nominee
     issued = datetime.now(UTC) - READ_FOR

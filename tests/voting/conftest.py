@@ -9,7 +9,7 @@ from tests.factories import NomineeFactory
 def cluster_holds_run_at_once():
     """In real mode a worker runs cluster holds; here they run in the test's process, as in
     embedded mode, so that a test sees them without a worker."""
-    from awards.celery import app
+    from laurel.celery import app
 
     # Celery reads Django's settings under the CELERY_ namespace, whose name wins.
     eager = app.conf.task_always_eager

@@ -2,7 +2,7 @@
 
 base.html renders {% link_preview %} once; what it says follows the page's URL name and the
 objects its view put in the context, so a new page gets sound tags without doing anything.
-Standings reach a preview only through voting/public.py, so hidden ones cannot leak here.
+Standings reach a preview only through voting/standings/public.py, so hidden ones cannot leak here.
 """
 
 from dataclasses import dataclass
@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from voting.public import public_standing, results_published
-from voting.share_images import HEIGHT, WIDTH, share_card
+from voting.sharing.images import HEIGHT, WIDTH, share_card
+from voting.standings.public import public_standing, results_published
 
 register = template.Library()
 

@@ -5,9 +5,9 @@ them the same way from the context it already has."""
 from django import template
 from django.utils import timezone
 
-from voting.public import public_standing
-from voting.share_sheet import next_steps, share_kit
-from voting.standings import standings_visibility
+from voting.sharing.sheet import next_steps, share_kit
+from voting.standings.public import public_standing
+from voting.standings.services import standings_visibility
 
 register = template.Library()
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from awards.models import Award, Category, Nominee
-from voting.standings import standings_recompute
+from voting.standings.services import standings_recompute
 
 AWARD_SLUG = "sbia-2012"
 AWARD_ZONE = "America/Los_Angeles"

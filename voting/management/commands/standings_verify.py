@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from awards.models import Award
 from voting.models import Standing
-from voting.standings import raw_counts, standings_rebuild, standings_recompute
+from voting.standings.services import raw_counts, standings_rebuild, standings_recompute
 
 
 class Command(BaseCommand):

@@ -1,0 +1,460 @@
+"""Where a vote is decided: vote_cast() and the rule it applies."""
+
+import enum
+import logging
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, OuterRef, Subquery, Value
+from django.db.models.functions import Concat, Trim
+from django.utils import timezone
+
+from awards.models import Award, Nominee
+from voting.ballot.pow import PowStatus, challenge_verify
+from voting.ballot.tokens import token_check
+from voting.ballot.voters import Voter
+from voting.integrity.assess import (
+    HOUR,
+    REASON_LABELS,
+    Assessment,
+    Reason,
+    Trip,
+    integrity_assess,
+    integrity_note_failure,
+)
+from voting.models import AuditEntry, Ballot, TallyDelta, Vote
+from voting.standings.services import standings_nudge
+
+log = logging.getLogger(__name__)
+# A cluster hold touches at most this many votes at once; an organizer reviews the rest.
+CLUSTER_HOLD_MAX = 5000
+# Seconds until a cluster hold looks again for votes that were in flight when it first ran.
+CLUSTER_HOLD_RECHECK_SECONDS = 10
+
+
+class Outcome(enum.StrEnum):
+    COUNTED = "counted"
+    # Recorded, but held for an organizer's review: it counts once they restore it.
+    HELD = "held"
+    ALREADY_VOTED = "already_voted"
+    # The form's one-time token was missing, expired, foreign or used: nothing was recorded,
+    # and the voter is asked to confirm with a fresh form.
+    CONFIRM = "confirm"
+    RATE_LIMITED = "rate_limited"
+    NOT_OPEN = "not_open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class VoteResult:
+    outcome: Outcome
+    # When this voter may vote again in this scope (None when the window decides instead).
+    next_vote_at: datetime | None = None
+    vote_id: int | None = None
+    # Why a vote was held, or why its token was refused (codes, never shown as thresholds).
+    reasons: tuple[str, ...] = ()
+    # With RATE_LIMITED: seconds until the address may vote again.
+    retry_after: int | None = None
+
+    @property
+    def counted(self) -> bool:
+        return self.outcome is Outcome.COUNTED
+
+    @property
+    def recorded(self) -> bool:
+        return self.outcome in (Outcome.COUNTED, Outcome.HELD)
+
+
+def scope_key(award: Award, nominee: Nominee) -> str:
+    match award.vote_scope:
+        case Award.Scope.CATEGORY:
+            return f"c:{nominee.category_id}"
+        case Award.Scope.AWARD:
+            return "a"
+        case _:
+            return f"n:{nominee.pk}"
+
+
+def next_vote_time(award: Award, moment: datetime) -> datetime:
+    """When a vote cast at `moment` lets the same voter vote again in the same scope."""
+    if award.interval_kind == Award.IntervalKind.CALENDAR_DAY:
+        tomorrow = timezone.localtime(moment, award.zone).date() + timedelta(days=1)
+        return datetime.combine(tomorrow, time.min, tzinfo=award.zone)
+    return moment + award.vote_interval
+
+
+def _claim_sql() -> str:
+    """The rule: claim the voter's clock in this scope if it has run out; a row when claimed.
+
+    One statement, so that fifty simultaneous clicks cannot all pass: PostgreSQL locks the
+    conflicting row and re-checks the WHERE against its latest version; SQLite runs writers one
+    at a time. The first vote in a scope inserts the clock, later ones advance it.
+    """
+    return f"""
+        INSERT INTO {Ballot._meta.db_table} AS b
+            (award_id, voter_key, scope_key, next_vote_at, last_vote_at)
+        VALUES (%(award)s, %(voter)s, %(scope)s, %(until)s, %(now)s)
+        ON CONFLICT (award_id, voter_key, scope_key) DO UPDATE
+            SET next_vote_at = excluded.next_vote_at, last_vote_at = excluded.last_vote_at
+            WHERE b.next_vote_at <= excluded.last_vote_at
+        RETURNING 1
+    """
+
+
+def ballot_next_vote_at(*, award: Award, voter_key: str, scope: str) -> datetime | None:
+    return (
+        Ballot.objects.filter(award=award, voter_key=voter_key, scope_key=scope)
+        .values_list("next_vote_at", flat=True)
+        .first()
+    )
+
+
+def voter_is_returning(*, award: Award, voter: Voter, now: datetime) -> bool:
+    """Whether the database holds a vote of this voter's, counted at least an interval ago.
+
+    Never the cookie's word: a script keeps as many cookies as it likes for as long as it
+    likes. The cookie's signed mint time only spares the query when no such vote can exist.
+    """
+    if award.interval_kind == Award.IntervalKind.CALENDAR_DAY:
+        today = timezone.localtime(now, award.zone).date()
+        since = datetime.combine(today, time.min, tzinfo=award.zone)
+    else:
+        since = now - award.vote_interval
+    if voter.minted_at > since.timestamp():
+        return False
+    # The (voter_key, created_at) index: one voter's few votes.
+    return Vote.objects.filter(
+        voter_key=voter.key, created_at__lte=since, award=award, status=Vote.Status.COUNTED
+    ).exists()
+
+
+def vote_cast(
+    *,
+    nominee: Nominee,
+    voter: Voter,
+    now: datetime,
+    token: str | None,
+    proof: str | None = None,
+    ref: str = "",
+) -> VoteResult:
+    """Decide one vote for `nominee`: refused, counted, or recorded and held for review.
+
+    In order: the voting window; the form's one-time token (bound to this voter and nominee);
+    the browser's proof of work, bound to the token (None: the no-JavaScript form); whether the
+    voter is returning; the per-address caps and the integrity signals (voting.integrity.assess); then
+    one statement claims the voter's clock and inserts the vote, whose unique token makes a
+    replay insert nothing.
+    """
+    award = nominee.award
+    if now < award.voting_opens:
+        return VoteResult(Outcome.NOT_OPEN)
+    if now >= award.voting_closes:
+        return VoteResult(Outcome.CLOSED)
+    checked = token_check(value=token, voter_key=voter.key, nominee_id=nominee.pk, now=now)
+    if not checked.ok:
+        return _refuse_token(voter, str(checked.status))
+    pow_check = challenge_verify(payload=proof, token_nonce=checked.nonce)
+    returning = voter_is_returning(award=award, voter=voter, now=now)
+    dwell = now - checked.issued_at
+    assessment = integrity_assess(
+        award=award,
+        nominee=nominee,
+        voter=voter,
+        returning=returning,
+        verified=pow_check.solved,
+        pow_invalid=pow_check.status is PowStatus.INVALID,
+        fast=dwell < timedelta(seconds=award.min_seconds_on_page) and not checked.confirm,
+        now=now,
+    )
+    if assessment.retry_after is not None:
+        return VoteResult(Outcome.RATE_LIMITED, retry_after=assessment.retry_after)
+    status = Vote.Status.QUARANTINED if assessment.held else Vote.Status.COUNTED
+    scope = scope_key(award, nominee)
+    until = next_vote_time(award, now)
+    adapt = connection.ops.adapt_datetimefield_value
+    params = {
+        "award": nominee.award_id,
+        "nominee": nominee.pk,
+        "category": nominee.category_id,
+        "voter": voter.key,
+        "scope": scope,
+        "now": adapt(now),
+        "until": adapt(until),
+        "ip": voter.ip,
+        "network": voter.network,
+        "agent": voter.user_agent,
+        "ref": ref,
+        "status": status.value,
+        "reasons": " ".join(assessment.reasons),
+        "token": checked.nonce,
+        "verified": pow_check.solved,
+        "new_voter": not returning,
+        "dwell": min(int(dwell.total_seconds() * 1000), 2**31 - 1),
+    }
+    try:
+        vote_id = _record(params)
+    except IntegrityError:
+        # Vote.token is unique: this token already cast a vote, and nothing was written now.
+        return _refuse_token(voter, "token_used")
+    if vote_id is None:
+        waiting = ballot_next_vote_at(award=award, voter_key=voter.key, scope=scope)
+        return VoteResult(Outcome.ALREADY_VOTED, next_vote_at=waiting)
+    assessment_follow_up(award_id=award.pk, nominee_id=nominee.pk, assessment=assessment, now=now)
+    if status == Vote.Status.COUNTED:
+        transaction.on_commit(lambda: standings_nudge(award.pk), robust=True)
+        return VoteResult(Outcome.COUNTED, next_vote_at=until, vote_id=vote_id)
+    return VoteResult(
+        Outcome.HELD, next_vote_at=until, vote_id=vote_id, reasons=tuple(assessment.reasons)
+    )
+
+
+def assessment_follow_up(
+    *, award_id: int, nominee_id: int, assessment: Assessment, now: datetime
+) -> None:
+    """Once the vote commits: hold the clusters it tripped, review the burst it is part of."""
+    for trip in assessment.trips:
+        transaction.on_commit(partial(cluster_hold_later, award_id, nominee_id, trip), robust=True)
+    if assessment.burst_review:
+        # The hour the address and network counts cover: a pool's first votes may have come
+        # well before the ten minutes in which its pace became a burst.
+        since = now - timedelta(seconds=HOUR)
+        review = partial(burst_review_later, award_id, nominee_id, since, now)
+        transaction.on_commit(review, robust=True)
+
+
+def _refuse_token(voter: Voter, reason: str) -> VoteResult:
+    hit = integrity_note_failure(voter=voter)
+    if hit is not None and hit.blocked is not None:
+        return VoteResult(Outcome.RATE_LIMITED, retry_after=hit.retry_after)
+    return VoteResult(Outcome.CONFIRM, reasons=(reason,))
+
+
+def _record(params: dict) -> int | None:
+    if connection.vendor != "postgresql":
+        return _record_in_a_transaction(params)
+    if connection.in_atomic_block:
+        # A savepoint, so that a replayed token's unique violation does not break the caller's
+        # transaction; outside one (every request) the statement is its own transaction.
+        with transaction.atomic():
+            return _record_in_one_statement(params)
+    return _record_in_one_statement(params)
+
+
+_VOTE_COLUMNS = (
+    "award_id, nominee_id, category_id, created_at, voter_key, ip, network, user_agent, ref,"
+    " status, reasons, token, verified, new_voter, dwell_ms"
+)
+_VOTE_VALUES = (
+    "%(award)s, %(nominee)s, %(category)s, %(now)s, %(voter)s, %(ip)s, %(network)s, %(agent)s,"
+    " %(ref)s, %(status)s, %(reasons)s, %(token)s, %(verified)s, %(new_voter)s, %(dwell)s"
+)
+
+
+def _record_in_a_transaction(params: dict) -> int | None:
+    """SQLite, which has no INSERT in WITH: the claim, then the inserts, in one transaction."""
+    vote, delta = Vote._meta.db_table, TallyDelta._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_claim_sql(), params)
+        if cursor.fetchone() is None:
+            return None
+        cursor.execute(
+            f"INSERT INTO {vote} ({_VOTE_COLUMNS}) VALUES ({_VOTE_VALUES}) RETURNING id", params
+        )
+        vote_id = cursor.fetchone()[0]
+        if params["status"] == Vote.Status.COUNTED:
+            cursor.execute(
+                f"INSERT INTO {delta} (award_id, nominee_id, amount) "
+                "VALUES (%(award)s, %(nominee)s, 1)",
+                params,
+            )
+    return vote_id
+
+
+def _record_in_one_statement(params: dict) -> int | None:
+    """PostgreSQL: the claim, the vote and its tally change in one statement.
+
+    The inserts are chained to the claim's RETURNING, so a vote costs one round trip and one
+    implicit transaction: a viral nominee's votes never wait on each other, and a refused claim
+    inserts nothing.
+    """
+    vote, delta = Vote._meta.db_table, TallyDelta._meta.db_table
+    sql = f"""
+        WITH claim AS ({_claim_sql()}),
+        counted AS (
+            INSERT INTO {vote} ({_VOTE_COLUMNS}) SELECT {_VOTE_VALUES} FROM claim RETURNING id
+        ), tallied AS (
+            INSERT INTO {delta} (award_id, nominee_id, amount)
+            SELECT %(award)s, %(nominee)s, 1 FROM counted WHERE %(status)s = 'counted'
+        )
+        SELECT id FROM counted
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def voter_next_vote_at(*, nominee: Nominee, voter_key: str, now: datetime) -> datetime | None:
+    """When this voter may next vote for `nominee`, or None if they may vote now."""
+    return voter_waiting(nominee=nominee, voter_key=voter_key, now=now).next_vote_at
+
+
+@dataclass(frozen=True)
+class Waiting:
+    # When this voter may next vote in the nominee's scope; None if they may vote now.
+    next_vote_at: datetime | None = None
+    # Their last vote there is held for review ("being checked"), until an organizer decides.
+    held: bool = False
+
+
+def voter_waiting(*, nominee: Nominee, voter_key: str, now: datetime) -> Waiting:
+    """The voter's clock in the nominee's scope and the status of the vote that set it, in one
+    query: a vote held after it was answered "counted" shows as being checked."""
+    award = nominee.award
+    last_vote = Vote.objects.filter(
+        voter_key=OuterRef("voter_key"), created_at=OuterRef("last_vote_at"), award=award
+    )
+    row = (
+        Ballot.objects.filter(award=award, voter_key=voter_key, scope_key=scope_key(award, nominee))
+        .annotate(status=Subquery(last_vote.values("status")[:1]))
+        .values_list("next_vote_at", "status")
+        .first()
+    )
+    if row is None or row[0] <= now:
+        return Waiting()
+    return Waiting(row[0], held=row[1] == Vote.Status.QUARANTINED)
+
+
+def votes_set_status(*, vote_ids: list[int], status: str, reason: str = "") -> int:
+    """Quarantine, void or restore votes; the standings follow at the next recompute.
+
+    Only votes whose status actually changes are touched, and each change in and out of
+    "counted" leaves one tally change, so repeating the call changes nothing. A `reason` code
+    is added to the changed votes' reasons.
+    """
+    counted = Vote.Status.COUNTED
+    with transaction.atomic():
+        moving = Vote.objects.select_for_update().filter(pk__in=vote_ids).exclude(status=status)
+        rows = list(moving.values_list("pk", "award_id", "nominee_id", "status"))
+        changed = Vote.objects.filter(pk__in=[pk for pk, *_ in rows])
+        changed.update(status=status)
+        if reason:
+            changed.exclude(reasons__contains=reason).update(
+                reasons=Trim(Concat(F("reasons"), Value(f" {reason}")))
+            )
+        deltas = [
+            TallyDelta(
+                award_id=award_id, nominee_id=nominee_id, amount=1 if status == counted else -1
+            )
+            for _pk, award_id, nominee_id, old in rows
+            if counted in (old, status)
+        ]
+        TallyDelta.objects.bulk_create(deltas)
+        for award_id in {delta.award_id for delta in deltas}:
+            transaction.on_commit(lambda award_id=award_id: standings_nudge(award_id), robust=True)
+    return len(rows)
+
+
+def cluster_hold(
+    *,
+    award_id: int,
+    nominee_id: int,
+    reason: str,
+    dimension: str,
+    value: str,
+    since: datetime,
+    until: datetime,
+    returning: bool = False,
+) -> int:
+    """Hold the counted votes in a cluster that crossed its threshold: its new voters' (or its
+    returning voters'), or for fast clicks, its verified fast ones.
+
+    The vote that crossed it was held as it came in; this holds the ones before it in the same
+    window, which until then looked like an honest few. Safe to repeat: held votes stay held.
+    """
+    votes = Vote.objects.filter(
+        award_id=award_id,
+        nominee_id=nominee_id,
+        status=Vote.Status.COUNTED,
+        created_at__gte=since,
+        created_at__lte=until,
+    )
+    if dimension in ("ip", "network"):
+        votes = votes.filter(**{dimension: value})
+    if reason == Reason.FAST_CLUSTER:
+        fast = Award.objects.get(pk=award_id).min_seconds_on_page * 1000
+        votes = votes.filter(verified=True, dwell_ms__lt=fast)
+    else:
+        votes = votes.filter(new_voter=not returning)
+    if reason == Reason.UNVERIFIED_ADDRESS:
+        votes = votes.filter(verified=False)
+    changed = votes_set_status(
+        vote_ids=list(votes.values_list("pk", flat=True)[:CLUSTER_HOLD_MAX]),
+        status=Vote.Status.QUARANTINED,
+        reason=reason,
+    )
+    if changed:
+        AuditEntry.objects.create(
+            award_id=award_id,
+            action=AuditEntry.Action.AUTO_QUARANTINE,
+            reason=REASON_LABELS.get(reason, reason),
+            count=changed,
+            detail={
+                "reason": reason,
+                "dimension": dimension,
+                "value": value,
+                "nominee": nominee_id,
+                "since": since.isoformat(),
+                "until": until.isoformat(),
+            },
+        )
+    return changed
+
+
+def cluster_hold_later(award_id: int, nominee_id: int, trip: Trip) -> None:
+    """Enqueue cluster_hold after the tripping vote commits; without a broker, do it now."""
+    from voting.tasks import cluster_hold_task
+
+    kwargs = {
+        "award_id": award_id,
+        "nominee_id": nominee_id,
+        "reason": str(trip.reason),
+        "dimension": trip.dimension,
+        "value": trip.value,
+        "since": trip.since.isoformat(),
+        "until": trip.until.isoformat(),
+        "returning": trip.returning,
+    }
+    _enqueue_twice(cluster_hold_task, kwargs)
+
+
+def burst_review_later(award_id: int, nominee_id: int, since: datetime, until: datetime) -> None:
+    """Enqueue a review of a nominee's burst after the vote that found it commits."""
+    from voting.tasks import burst_review_task
+
+    kwargs = {
+        "award_id": award_id,
+        "nominee_id": nominee_id,
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+    }
+    _enqueue_twice(burst_review_task, kwargs)
+
+
+def _enqueue_twice(task, kwargs: dict) -> None:
+    """Run `task` now and again a little later; without a broker, run it here at once.
+
+    Votes assessed just before the trip may commit after the first pass; the second pass
+    takes them too. Embedded mode has no worker to run it later (a countdown would run at
+    once), and serves one machine's light traffic.
+    """
+    try:
+        task.apply_async(kwargs=kwargs, retry=False)
+        if not settings.CELERY_TASK_ALWAYS_EAGER:
+            task.apply_async(kwargs=kwargs, countdown=CLUSTER_HOLD_RECHECK_SECONDS, retry=False)
+    except Exception:
+        log.warning("%s not queued; running it now", task.name, exc_info=True)
+        task.run(**kwargs)

@@ -1,0 +1,195 @@
+"""CSV exports for organizers: the results they publish, and the audit trail of every vote.
+
+Both stream: rows are written as they are read, a page of votes at a time, so an award with a
+million votes exports in the memory of one page.
+"""
+
+import csv
+import hashlib
+import hmac
+import ipaddress
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
+
+from django.db.models import Count
+from django.http import HttpRequest, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.views.decorators.http import require_safe
+
+from awards.models import Award, Nominee
+from awards.roles import ORGANIZER, award_for_user_or_404
+from voting.models import Vote
+from voting.organizers.views import organizer_access
+from voting.standings.results import published_marks
+
+VOTES_PER_PAGE = 2000
+RESULTS_HEADER = [
+    "scope",
+    "rank",
+    "nominee",
+    "slug",
+    "category",
+    "counted votes",
+    "held for review",
+    "void",
+    "status",
+]
+AUDIT_HEADER = [
+    "vote",
+    "time",
+    "nominee",
+    "category",
+    "channel",
+    "status",
+    "reasons",
+    "browser check",
+    "voter",
+    "address",
+]
+
+
+class _Echo:
+    """csv.writer's file: hands each written line back instead of keeping it."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_response(rows: Iterable[list], file_name: str) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{file_name}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _competition_ranks(counts: list[tuple[Nominee, int]]) -> list[tuple[int, Nominee, int]]:
+    """Standard competition ranks (1, 2, 2, 4) by counted votes, then name for the order."""
+    ordered = sorted(counts, key=lambda item: (-item[1], item[0].name.lower(), item[0].pk))
+    ranked, rank = [], 0
+    for position, (nominee, votes) in enumerate(ordered, 1):
+        if position == 1 or votes != ranked[-1][2]:
+            rank = position
+        ranked.append((rank, nominee, votes))
+    return ranked
+
+
+def results_rows(award: Award) -> Iterator[list]:
+    """Overall, then each category: counted votes straight from the votes, as of now."""
+    tally = defaultdict(dict)
+    by_status = (
+        Vote.objects.filter(award=award)
+        .values_list("nominee_id", "status")
+        .annotate(votes=Count("id"))  # vote_award_status_nominee answers this from the index
+        .order_by()
+    )
+    for nominee_id, status, votes in by_status:
+        tally[nominee_id][status] = votes
+    nominees = list(Nominee.objects.filter(award=award).select_related("category"))
+    marks = published_marks(award)
+    yield RESULTS_HEADER
+
+    def rows(scope: str, members: list[Nominee]) -> Iterator[list]:
+        active = [(n, tally[n.pk].get(Vote.Status.COUNTED, 0)) for n in members if n.is_active]
+        for rank, nominee, votes in _competition_ranks(active):
+            yield [scope, rank, *_nominee_cells(nominee, votes, tally, marks)]
+        for nominee in sorted((n for n in members if not n.is_active), key=lambda n: n.name):
+            votes = tally[nominee.pk].get(Vote.Status.COUNTED, 0)
+            yield [scope, "", *_nominee_cells(nominee, votes, tally, marks, status="hidden")]
+
+    yield from rows("overall", nominees)
+    for category in award.categories.all():
+        yield from rows(category.name, [n for n in nominees if n.category_id == category.pk])
+
+
+def _nominee_cells(nominee, votes, tally, marks, status=None) -> list:
+    if status is None:
+        status = marks.result(nominee.pk) if marks else ""
+    return [
+        nominee.name,
+        nominee.slug,
+        nominee.category.name,
+        votes,
+        tally[nominee.pk].get(Vote.Status.QUARANTINED, 0),
+        tally[nominee.pk].get(Vote.Status.VOID, 0),
+        status,
+    ]
+
+
+def _pseudonymizer(award: Award) -> Callable[[str], str]:
+    """A keyed hash, salted per award: the same value gets the same code within one award's
+    exports, and the codes are useless for guessing a value or joining two awards' files."""
+    key = salted_hmac(f"laurel.exports.{award.pk}", "key", algorithm="sha256").digest()
+
+    # Bounded: a few addresses recur across many votes, but a million distinct ones must not
+    # stay in memory.
+    @lru_cache(maxsize=65_536)
+    def pseudonym(value: str) -> str:
+        return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:16]
+
+    return pseudonym
+
+
+@lru_cache(maxsize=65_536)
+def _network(address: str, stored_network: str) -> str:
+    try:
+        network = ipaddress.ip_network(address, strict=False)
+    except ValueError:
+        return stored_network
+    return str(network.supernet(new_prefix=24 if network.version == 4 else 48))
+
+
+def vote_rows(award: Award) -> Iterator[list]:
+    """Every vote of the award in time order, one page of VOTES_PER_PAGE per query."""
+    hashed = award.voter_data_in_exports == Award.VoterDataInExports.HASHED
+    columns = ["pk", "created_at", "nominee__name", "category__name", "ref", "status"]
+    columns += ["reasons", "verified", "voter_key", "ip", "network"]
+    votes = Vote.objects.filter(award=award).order_by("created_at", "pk").values_list(*columns)
+    pseudonym = _pseudonymizer(award)
+    yield AUDIT_HEADER
+    page_votes = votes
+    while True:
+        page = list(page_votes[:VOTES_PER_PAGE])
+        for pk, created, nominee, category, ref, status, reasons, verified, key, ip, net in page:
+            yield [
+                pk,
+                award.local(created).isoformat(timespec="seconds"),
+                nominee,
+                category,
+                ref,
+                status,
+                reasons,
+                "yes" if verified else "no",
+                pseudonym(key) if hashed else key[:8],
+                pseudonym(ip) if hashed else _network(ip, net),
+            ]
+        if len(page) < VOTES_PER_PAGE:
+            return
+        # Keyset pages: a range scan of vote_award_time from where the last page ended, so
+        # each page is as quick as the first however deep into the votes.
+        last_pk, last_time = page[-1][0], page[-1][1]
+        page_votes = votes.filter(created_at__gte=last_time).exclude(
+            created_at=last_time, pk__lte=last_pk
+        )
+
+
+def _file_name(award: Award, what: str) -> str:
+    return f"{award.slug}-{what}-{timezone.now():%Y%m%d-%H%M}.csv"
+
+
+@require_safe
+@organizer_access("awards.view_award")
+def results_csv(request: HttpRequest, award_id: int) -> StreamingHttpResponse:
+    award = award_for_user_or_404(request, award_id, role=ORGANIZER)
+    return _csv_response(results_rows(award), _file_name(award, "results"))
+
+
+@require_safe
+@organizer_access("voting.view_vote")
+def votes_csv(request: HttpRequest, award_id: int) -> StreamingHttpResponse:
+    award = award_for_user_or_404(request, award_id, role=ORGANIZER)
+    return _csv_response(vote_rows(award), _file_name(award, "votes"))

@@ -1,0 +1,293 @@
+"""Organizers' pages in the admin beside the integrity review: the award dashboard, and the
+review and publication of the results (the work itself is in voting.organizers.dashboard and
+voting.standings.results)."""
+
+from functools import wraps
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.messages.storage.base import Message
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, F, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_safe
+
+from awards.models import Award
+from awards.roles import ORGANIZER, award_for_user_or_404
+from voting.integrity.views import _error_list
+from voting.models import AuditEntry, Standing, Vote
+from voting.organizers.dashboard import CHART_HEIGHT, CHART_SLOT, award_dashboard, chart_bars
+from voting.standings.public import WINNER, AwardResults, Placing
+from voting.standings.results import (
+    Marks,
+    PublishError,
+    default_marks,
+    final_standings,
+    published_marks,
+    results_publish,
+)
+from voting.standings.services import standings_visibility
+from voting.standings.views import nominee_gallery
+
+DASHBOARD_PERMISSION = "awards.view_award"
+PUBLISH_PERMISSION = "awards.change_award"
+LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def organizer_access(permission: str):
+    """Staff with `permission` only: anyone else signed in gets 403 rather than the admin's
+    login form; anonymous visitors are sent to that form."""
+
+    def decorate(view):
+        guarded = admin.site.admin_view(view)
+
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            user = request.user
+            if user.is_authenticated and not (user.is_staff and user.has_perm(permission)):
+                raise PermissionDenied
+            return guarded(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def organizer_award(request: HttpRequest, award_id: int) -> Award:
+    """The award behind an organizer page, for this user: the one place to narrow it."""
+    # Another award's page is "not found"; moderators have no organizer pages.
+    return award_for_user_or_404(request, award_id, role=ORGANIZER)
+
+
+def _admin_context(request: HttpRequest, award: Award, title: str) -> dict:
+    context = {**admin.site.each_context(request), "is_nav_sidebar_enabled": False}
+    return {**context, "title": title, "award": award}
+
+
+@require_safe
+@organizer_access(DASHBOARD_PERMISSION)
+def dashboard(request: HttpRequest, award_id: int) -> HttpResponse:
+    award = organizer_award(request, award_id)
+    now = timezone.now()
+    board = award_dashboard(award=award, now=now)
+    context = {
+        **_admin_context(request, award, f"Dashboard: {award.name}"),
+        "board": board,
+        "bars": chart_bars(board.hours),
+        "chart_width": max(len(board.hours), 1) * CHART_SLOT,
+        "chart_height": CHART_HEIGHT,
+        "bar_width": CHART_SLOT - 2,
+        "busiest": max(board.hours, key=lambda hour: hour.total, default=None),
+        "statuses": [(label, board.totals[value]) for value, label in Vote.Status.choices],
+    }
+    return render(request, "admin/voting/dashboard.html", context)
+
+
+class PublishForm(forms.Form):
+    finalists = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    winners = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    publish_at = forms.DateTimeField(
+        label="Public from",
+        input_formats=[LOCAL_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_FORMAT),
+        help_text="In the award's time zone. A time to come publishes then, with nobody acting.",
+    )
+    reason = forms.CharField(
+        label="Why publish again",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+    )
+
+    def __init__(self, *args, award: Award, rows: list[Standing], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.award = award
+        ids = [(row.nominee_id, row.nominee.name) for row in rows]
+        self.fields["finalists"].choices = ids
+        self.fields["winners"].choices = ids
+
+    def full_clean(self):
+        # Times typed here are the award's local times.
+        with timezone.override(self.award.zone):
+            super().full_clean()
+
+
+class PreviewForm(PublishForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["publish_at"], self.fields["reason"]
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@organizer_access(PUBLISH_PERMISSION)
+def results(request: HttpRequest, award_id: int) -> HttpResponse:
+    award = organizer_award(request, award_id)
+    rows = list(final_standings(award))
+    if request.method == "POST":
+        return _publish(request, award, rows)
+    return _results_page(request, award, rows)
+
+
+def _publish(request: HttpRequest, award: Award, rows: list[Standing]) -> HttpResponse:
+    form = PublishForm(request.POST, award=award, rows=rows)
+    if not form.is_valid():
+        return _results_page(request, award, rows, form=form, errors=_error_list(form), status=400)
+    data = form.cleaned_data
+    try:
+        entry = results_publish(
+            award=award,
+            by=request.user,
+            at=data["publish_at"],
+            finalists=data["finalists"],
+            winners=data["winners"],
+            reason=data["reason"],
+        )
+    except PublishError as error:
+        return _results_page(request, award, rows, form=form, errors=[str(error)], status=400)
+    verb = "re-published" if entry.action == AuditEntry.Action.REPUBLISH else "published"
+    moment = award.local(data["publish_at"])
+    messages.success(
+        request,
+        f"Results {verb}: public from {moment:%b %-d, %Y %H:%M} ({award.time_zone}), frozen as "
+        "they stand now.",
+    )
+    return redirect("results-review", award_id=award.pk)
+
+
+def _results_page(
+    request: HttpRequest,
+    award: Award,
+    rows: list[Standing],
+    *,
+    form: PublishForm | None = None,
+    errors: list[str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    now = timezone.now()
+    marks = published_marks(award) or default_marks(award, rows)
+    if form is None:
+        start = max(now, award.voting_closes)
+        if award.results_frozen_at and award.results_published_at:
+            start = award.results_published_at
+        form = PublishForm(
+            award=award,
+            rows=rows,
+            initial={
+                "publish_at": award.local(start).replace(second=0, microsecond=0, tzinfo=None),
+                "finalists": sorted(marks.finalists),
+                "winners": sorted(marks.winners),
+            },
+        )
+    if form.is_bound:
+        finalists = set(form.data.getlist("finalists"))
+        winners = set(form.data.getlist("winners"))
+    else:
+        finalists = {str(pk) for pk in marks.finalists}
+        winners = {str(pk) for pk in marks.winners}
+    categories = []
+    by_category: dict[int, list] = {}
+    for row in sorted(rows, key=lambda row: row.category_position):
+        by_category.setdefault(row.category_id, []).append(
+            {
+                "row": row,
+                "finalist": str(row.nominee_id) in finalists,
+                "winner": str(row.nominee_id) in winners,
+            }
+        )
+    for category in award.categories.all():
+        categories.append((category, by_category.get(category.pk, [])))
+    context = {
+        **_admin_context(request, award, f"Results: {award.name}"),
+        "now": now,
+        "closed": now >= award.voting_closes,
+        "published": award.results_frozen_at is not None,
+        "public": award.results_published_at is not None and award.results_published_at <= now,
+        "changed_since": _changed_since_publication(award),
+        "form": form,
+        "errors": errors,
+        "categories": categories,
+        "history": AuditEntry.objects.filter(
+            award=award, action__in=[AuditEntry.Action.PUBLISH, AuditEntry.Action.REPUBLISH]
+        ).select_related("user")[:20],
+    }
+    return render(request, "admin/voting/results.html", context, status=status)
+
+
+def _changed_since_publication(award: Award) -> int:
+    """Nominees whose counted votes differ from the published copy: a re-publication's due."""
+    if award.results_frozen_at is None:
+        return 0
+    return (
+        Standing.objects.filter(award=award, nominee__published_result__isnull=False)
+        .exclude(votes=F("nominee__published_result__votes"))
+        .count()
+    )
+
+
+@never_cache
+@require_safe
+@organizer_access(PUBLISH_PERMISSION)
+def results_preview(request: HttpRequest, award_id: int) -> HttpResponse:
+    """The public award page as it will look with these marks, before anything is published."""
+    award = organizer_award(request, award_id)
+    rows = list(final_standings(award))
+    form = PreviewForm(request.GET or None, award=award, rows=rows)
+    if form.is_bound and not form.is_valid():
+        return _results_page(request, award, rows, errors=_error_list(form), status=400)
+    if form.is_bound:
+        marks = Marks(
+            finalists=frozenset(form.cleaned_data["finalists"] + form.cleaned_data["winners"]),
+            winners=frozenset(form.cleaned_data["winners"]),
+        )
+    else:
+        marks = published_marks(award) or default_marks(award, rows)
+    now = timezone.now()
+    categories = award.categories.annotate(
+        nominee_count=Count("nominees", filter=Q(nominees__is_active=True))
+    )
+    banner = (
+        "Preview of the published results, as the public will see them. Nothing is published "
+        "yet: close this tab and press Publish."
+    )
+    context = {
+        "award": award,
+        "categories": categories,
+        "now": now,
+        "visibility": standings_visibility(award, now),
+        "results": _draft_results(award, rows, marks),
+        "preview": True,
+        "messages": [Message(messages.WARNING, banner)],
+        **nominee_gallery(request, award.nominees.select_related("category")),
+    }
+    response = render(request, "awards/award.html", context)
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _draft_results(award: Award, rows: list[Standing], marks: Marks) -> AwardResults:
+    by_category: dict[int, list[Placing]] = {}
+    for row in sorted(rows, key=lambda row: row.category_position):
+        result = marks.result(row.nominee_id)
+        if result:
+            placing = Placing(row.nominee, row.category_rank, row.votes, result)
+            by_category.setdefault(row.category_id, []).append(placing)
+    winners = [row for row in rows if row.overall_rank == 1 and row.votes > 0]
+    return AwardResults(
+        overall_winners=[Placing(row.nominee, 1, row.votes, WINNER) for row in winners],
+        categories=[
+            (category, by_category.get(category.pk, [])) for category in award.categories.all()
+        ],
+    )
+
+
+def organizer_links(award: Award) -> dict[str, str]:
+    """The organizer pages of an award, for links from its change page and the review."""
+    return {
+        "dashboard": reverse("award-dashboard", args=[award.pk]),
+        "results": reverse("results-review", args=[award.pk]),
+        "integrity": reverse("integrity-review", args=[award.pk]),
+    }

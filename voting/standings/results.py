@@ -1,0 +1,185 @@
+"""Publishing the results: after the close, organizers review the final standings, mark the
+winners and finalists, and publish a frozen copy of them at a chosen time.
+
+The copy (PublishedResult rows) is what the public pages read once the publish time has
+passed, so a vote voided afterwards changes nothing public until an organizer re-publishes,
+which the audit log records like the first publication.
+"""
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from awards.lookups import catalogue_changed
+from awards.models import Award, Category
+from voting.models import AuditEntry, PublishedResult, Standing
+from voting.standings.services import standings_recompute
+
+WINNER = PublishedResult.Result.WINNER
+FINALIST = PublishedResult.Result.FINALIST
+
+
+class PublishError(ValueError):
+    """A publication refused, with a sentence the organizer can act on."""
+
+
+@dataclass(frozen=True)
+class Marks:
+    finalists: frozenset[int]
+    winners: frozenset[int]
+
+    def result(self, nominee_id: int) -> str:
+        if nominee_id in self.winners:
+            return WINNER
+        if nominee_id in self.finalists:
+            return FINALIST
+        return ""
+
+
+def results_frozen(award: Award, now: datetime) -> bool:
+    """Published, and by results_publish: the public pages read the frozen copy."""
+    published = award.results_published_at is not None and award.results_published_at <= now
+    return published and award.results_frozen_at is not None
+
+
+def final_standings(award: Award) -> QuerySet[Standing]:
+    """The live standings of the ranked nominees, in overall order, for review."""
+    return (
+        Standing.objects.select_related("nominee", "category")
+        .filter(award=award, overall_position__isnull=False)
+        .order_by("overall_position")
+    )
+
+
+def default_marks(award: Award, rows: Collection[Standing]) -> Marks:
+    """The top `finalists_per_category` of each category are finalists, the first its winner;
+    ties share the place. Nobody without votes places."""
+    placed = [row for row in rows if row.votes > 0 and row.category_rank is not None]
+    return Marks(
+        finalists=frozenset(
+            row.nominee_id for row in placed if row.category_rank <= award.finalists_per_category
+        ),
+        winners=frozenset(row.nominee_id for row in placed if row.category_rank == 1),
+    )
+
+
+def published_marks(award: Award) -> Marks | None:
+    """The marks of the current publication, None before the first one."""
+    if award.results_frozen_at is None:
+        return None
+    rows = PublishedResult.objects.filter(award=award).exclude(result="")
+    marks = dict(rows.values_list("nominee_id", "result"))
+    return Marks(
+        finalists=frozenset(pk for pk, result in marks.items() if result == FINALIST),
+        winners=frozenset(pk for pk, result in marks.items() if result == WINNER),
+    )
+
+
+def results_publish(
+    *,
+    award: Award,
+    by,
+    at: datetime,
+    finalists: Collection[int] | None = None,
+    winners: Collection[int] | None = None,
+    reason: str = "",
+    now: datetime | None = None,
+) -> AuditEntry:
+    """Freeze the final standings with these marks, to be public from `at` on.
+
+    Marks default to the top N per category. A winner is a finalist too. Publishing again
+    replaces the copy and is logged as a re-publication; it needs a reason.
+    """
+    now = now or timezone.now()
+    if now < award.voting_closes:
+        raise PublishError("Results can be published once voting has closed.")
+    if at < award.voting_closes:
+        raise PublishError("The publication time must be after voting closed.")
+    with transaction.atomic():
+        # One publication at a time per award: the second waits here and then replaces the first.
+        award = Award.objects.select_for_update().get(pk=award.pk)
+        republish = award.results_frozen_at is not None
+        if republish and not reason.strip():
+            raise PublishError("Say why the results are published again: it goes in the log.")
+        # Fold in any vote voided since the last recompute, so the copy equals the votes.
+        standings_recompute(award_id=award.pk, now=now)
+        rows = list(final_standings(award))
+        marks = _marks(award, rows, finalists, winners)
+        previous = dict(
+            PublishedResult.objects.filter(award=award).values_list("nominee_id", "votes")
+        )
+        PublishedResult.objects.filter(award=award).delete()
+        PublishedResult.objects.bulk_create(
+            [
+                PublishedResult(
+                    nominee_id=row.nominee_id,
+                    award=award,
+                    category_id=row.category_id,
+                    votes=row.votes,
+                    category_rank=row.category_rank,
+                    overall_rank=row.overall_rank,
+                    overall_position=row.overall_position,
+                    category_position=row.category_position,
+                    result=marks.result(row.nominee_id),
+                )
+                for row in rows
+            ],
+            batch_size=500,
+        )
+        Award.objects.filter(pk=award.pk).update(results_published_at=at, results_frozen_at=now)
+        transaction.on_commit(catalogue_changed)  # update() sends no post_save to do it
+        changed = sorted(
+            row.nominee_id for row in rows if previous and previous.get(row.nominee_id) != row.votes
+        )
+        return AuditEntry.objects.create(
+            award=award,
+            user=by,
+            action=AuditEntry.Action.REPUBLISH if republish else AuditEntry.Action.PUBLISH,
+            reason=reason.strip(),
+            count=sum(row.votes for row in rows),
+            detail={
+                "public_from": at.isoformat(),
+                "winners": sorted(marks.winners),
+                "finalists": sorted(marks.finalists),
+                "nominees_with_changed_votes": changed,
+            },
+        )
+
+
+def _marks(
+    award: Award,
+    rows: list[Standing],
+    finalists: Collection[int] | None,
+    winners: Collection[int] | None,
+) -> Marks:
+    default = default_marks(award, rows)
+    finalists = default.finalists if finalists is None else frozenset(finalists)
+    winners = default.winners if winners is None else frozenset(winners)
+    ranked = {row.nominee_id for row in rows}
+    if not finalists | winners <= ranked:
+        raise PublishError("Only ranked nominees of this award can be winners or finalists.")
+    return Marks(finalists=finalists | winners, winners=winners)
+
+
+def results_list(award: Award, *, category: Category | None = None, query: str = ""):
+    """The published final standings in display order, shaped like voting.standings.services'
+    standings_list so that the same pages and JSON show them."""
+    rows = PublishedResult.objects.select_related("nominee", "category")
+    if category is None:
+        rows = rows.filter(award=award).order_by("overall_position")
+    else:
+        rows = rows.filter(category=category).order_by("category_position")
+    query = query.strip().lstrip("@")
+    if query:
+        rows = rows.filter(
+            Q(nominee__name__icontains=query) | Q(nominee__twitter_handle__icontains=query)
+        )
+    return rows
+
+
+def published_result(nominee_id: int) -> PublishedResult | None:
+    return PublishedResult.objects.filter(nominee_id=nominee_id).first()
