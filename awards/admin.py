@@ -6,13 +6,20 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
-from awards.admin_actions import action_confirmation, audit_catalogue, confirmed_reason
+from awards.admin_actions import (
+    DELETE,
+    HIDE_NOMINEES,
+    REVOKE_STATS,
+    SHOW_NOMINEES,
+    action_confirmation,
+    audit_catalogue,
+    confirmed_reason,
+)
 from awards.forms import AwardForm, known_zone, zoned
 from awards.lookups import catalogue_changed
 from awards.models import Award, AwardStaff, Category, Nominee
 from awards.roles import MODERATOR, ORGANIZER, AwardScopedAdmin, OwnAwardsFilter, awards_for
-from voting.models import AuditEntry
-from voting.sharing.stats import stats_links_revoke, stats_path
+from awards.stats_links import stats_links_revoke, stats_path
 
 
 class LabelledInlineFormSet(BaseInlineFormSet):
@@ -48,11 +55,11 @@ class CatalogueDeletion:
     audit entry per award."""
 
     def delete_model(self, request, obj):
-        audit_catalogue(request=request, objects=[obj], action=AuditEntry.Action.DELETE)
+        audit_catalogue(request=request, objects=[obj], action=DELETE)
         super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
-        audit_catalogue(request=request, objects=list(queryset), action=AuditEntry.Action.DELETE)
+        audit_catalogue(request=request, objects=list(queryset), action=DELETE)
         super().delete_queryset(request, queryset)
 
 
@@ -179,7 +186,7 @@ class AwardAdmin(AwardScopedAdmin, admin.ModelAdmin):
         # Categories deleted from the award's page are logged like any other deletion.
         doomed = [f.instance for f in formset.deleted_forms if f.instance.pk is not None]
         if formset.model is Category and doomed:
-            audit_catalogue(request=request, objects=doomed, action=AuditEntry.Action.DELETE)
+            audit_catalogue(request=request, objects=doomed, action=DELETE)
         super().save_formset(request, form, formset, change)
 
 
@@ -218,14 +225,14 @@ NOMINEE_VISIBILITY_WORDS = {
     True: (
         "Show these nominees again? Their pages take votes again.",
         "Yes, show them",
-        AuditEntry.Action.SHOW_NOMINEES,
+        SHOW_NOMINEES,
         "shown",
         "Shown in the nominee list",
     ),
     False: (
         "Hide these nominees? Their pages stop taking votes.",
         "Yes, hide them",
-        AuditEntry.Action.HIDE_NOMINEES,
+        HIDE_NOMINEES,
         "hidden",
         "Hidden in the nominee list",
     ),
@@ -362,7 +369,7 @@ class NomineeAdmin(AwardScopedAdmin, CatalogueDeletion, admin.ModelAdmin):
         audit_catalogue(
             request=request,
             objects=list(queryset),
-            action=AuditEntry.Action.REVOKE_STATS,
+            action=REVOKE_STATS,
             reason=confirmed_reason(request, "Revoked in the nominee list"),
         )
         revoked = stats_links_revoke(nominees=queryset)

@@ -1,18 +1,31 @@
-"""Bulk and destructive admin actions: confirmed on a page of their own, then written to the
-audit log (voting.models.AuditEntry), one entry per award touched."""
+"""Bulk and destructive admin actions: confirmed on a page of their own, then announced to the
+audit log.
+
+The log (voting.models.AuditEntry) is voting's, beside every change to a vote's status; the
+catalogue only announces what an organizer did, through `catalogue_action`, so that it never
+imports voting. Voting records each announcement as one entry per award touched
+(voting/organizers/audit.py); the signal is sent inside the admin's transaction, so an action
+and its entry are saved together or not at all.
+"""
 
 from collections.abc import Callable
 from typing import Any
 
 from django.contrib.admin import helpers
 from django.db.models import QuerySet
+from django.dispatch import Signal
 from django.template.response import TemplateResponse
-
-from voting.models import AuditEntry
 
 # Names listed on a confirmation page and kept in an audit entry; the count covers the rest.
 NAMES_SHOWN = 50
 REASON_FIELD = "reason"
+# What catalogue_action announces, as the audit log's actions name them.
+DELETE = "delete"
+HIDE_NOMINEES = "hide_nominees"
+SHOW_NOMINEES = "show_nominees"
+REVOKE_STATS = "revoke_stats"
+# Sent with user, objects (catalogue rows with an award_id), action (one of the above), reason.
+catalogue_action = Signal()
 
 
 def action_confirmation(
@@ -59,22 +72,7 @@ def confirmed_reason(request, default: str) -> str:
 
 
 def audit_catalogue(*, request, objects, action: str, reason: str = "") -> None:
-    """One audit entry per award for an action on catalogue rows (nominees, categories)."""
-    by_award: dict[int, list] = {}
-    for obj in objects:
-        by_award.setdefault(obj.award_id, []).append(obj)
-    AuditEntry.objects.bulk_create(
-        AuditEntry(
-            award_id=award_id,
-            user=request.user,
-            action=action,
-            reason=reason,
-            count=len(rows),
-            detail={
-                "model": rows[0]._meta.model_name,
-                "ids": [row.pk for row in rows[:NAMES_SHOWN]],
-                "names": [str(row) for row in rows[:NAMES_SHOWN]],
-            },
-        )
-        for award_id, rows in by_award.items()
+    """Announce an action on catalogue rows (nominees, categories) to the audit log."""
+    catalogue_action.send(
+        sender=None, user=request.user, objects=list(objects), action=action, reason=reason
     )

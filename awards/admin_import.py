@@ -12,14 +12,13 @@ from pathlib import Path
 
 from django import forms
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from import_export.admin import ImportMixin
 from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.tmp_storages import TempFolderStorage
 
-from awards.admin import NomineeAdmin
 from awards.imports import (
     IMPORT_FORMATS,
     ImportFileError,
@@ -28,7 +27,7 @@ from awards.imports import (
     import_problems,
 )
 from awards.models import Award
-from awards.roles import ORGANIZER, awards_for
+from awards.roles import ORGANIZER, AwardScopedAdmin, awards_for
 
 # An import not confirmed within this time is abandoned: its files are removed.
 ABANDONED_SECONDS = 24 * 60 * 60
@@ -110,7 +109,7 @@ class NomineeConfirmImportForm(ConfirmImportForm):
         self.fields["award"].queryset = awards
 
 
-class NomineeImportAdmin(ImportMixin, NomineeAdmin):
+class NomineeImportAdmin(ImportMixin, AwardScopedAdmin, admin.ModelAdmin):
     """The import pages of NomineeAdmin, which serves them through this (see its get_urls)."""
 
     resource_classes = [NomineeResource]
@@ -146,7 +145,7 @@ class NomineeImportAdmin(ImportMixin, NomineeAdmin):
 
     def has_import_permission(self, request):
         # NomineeAdmin's rule, which ImportMixin's own would hide.
-        return NomineeAdmin.has_import_permission(self, request)
+        return self.has_add_permission(request) and self.has_change_permission(request)
 
     def get_import_form_kwargs(self, request):
         return super().get_import_form_kwargs(request) | {"awards": self._awards(request)}

@@ -9,6 +9,7 @@ to exactly that address, so a name that resolves differently a moment later chan
 import http.client
 import ipaddress
 import socket
+import ssl
 import urllib.request
 
 from django.conf import settings
@@ -38,23 +39,16 @@ def checked_address(host: str, port: int) -> str:
     return addresses[0]
 
 
-def _create_connection(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None):
-    host, port = address
-    return socket.create_connection((checked_address(host, port), port), timeout, source_address)
+class _HTTPConnection(http.client.HTTPConnection):
+    def connect(self):
+        # To the checked address itself: a name that resolves differently a moment later
+        # changes nothing. No proxy is ever used (public_urlopen), so there is no tunnel.
+        address = (checked_address(self.host, self.port), self.port)
+        self.sock = socket.create_connection(address, self.timeout, self.source_address)
 
 
-class _CheckedAddress:
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._create_connection = _create_connection
-
-
-class _HTTPConnection(_CheckedAddress, http.client.HTTPConnection):
-    pass
-
-
-class _HTTPSConnection(_CheckedAddress, http.client.HTTPSConnection):
-    pass  # TLS still checks the certificate against the host name, not the address
+class _HTTPSConnection(http.client.HTTPSConnection, _HTTPConnection):
+    pass  # its connect() wraps ours in TLS, checked against the host name, not the address
 
 
 class _HTTPHandler(urllib.request.HTTPHandler):
@@ -63,5 +57,9 @@ class _HTTPHandler(urllib.request.HTTPHandler):
 
 
 class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self):
+        self.tls = ssl.create_default_context()
+        super().__init__(context=self.tls)
+
     def https_open(self, req):
-        return self.do_open(_HTTPSConnection, req, context=self._context)
+        return self.do_open(_HTTPSConnection, req, context=self.tls)

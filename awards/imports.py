@@ -6,14 +6,11 @@ importing the same file again updates those nominees instead of adding copies.
 """
 
 import csv
-import hashlib
 import io
 import logging
 import os
-import urllib.request
 import zipfile
 from collections import Counter
-from functools import partial
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
@@ -21,7 +18,6 @@ import tablib
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import URLValidator
-from django.db import transaction
 from django.utils.text import slugify
 from import_export import fields, resources, widgets
 from import_export.formats import base_formats
@@ -29,15 +25,13 @@ from import_export.instance_loaders import CachedInstanceLoader
 from import_export.results import Result
 from PIL import Image
 
-from awards.fetch import public_urlopen
-from awards.lookups import catalogue_changed
 from awards.models import Award, Category, Nominee
+from awards.photos import PHOTO_MAX_BYTES, photo_name
+from awards.tasks import nominee_photo_fetch_later
 
 COLUMNS = ["name", "category", "headline", "bio", "links", "handle", "photo", "slug"]
 # Parse-time problems travel with their row in this column, so they are reported with the rest.
 PROBLEM_COLUMN = "_problem"
-PHOTO_MAX_BYTES = 10 * 1024 * 1024
-PHOTO_FETCH_SECONDS = 10
 log = logging.getLogger(__name__)
 # Column names for the errors the model reports under its field names.
 COLUMN_OF_FIELD = {"twitter_handle": "handle", "website": "links", "linkedin_url": "links"}
@@ -286,13 +280,7 @@ class NomineeResource(resources.ModelResource):
     def after_save_instance(self, instance: Nominee, row, **kwargs) -> None:
         url = getattr(instance, "photo_url", None)
         if url and not kwargs.get("dry_run"):
-            from awards.tasks import nominee_photo_fetch_task
-
-            # After commit, and robust: a broker that is down costs the photo, not the import.
-            transaction.on_commit(
-                partial(nominee_photo_fetch_task.delay, nominee_id=instance.pk, url=url),
-                robust=True,
-            )
+            nominee_photo_fetch_later(nominee_id=instance.pk, url=url)
 
     def get_queryset(self):
         return Nominee.objects.filter(award=self.award).select_related("category")
@@ -399,43 +387,6 @@ class NomineeResource(resources.ModelResource):
         if instance.photo.name != stored and not dry_run and not storage.exists(stored):
             storage.save(stored, ContentFile(data))
         instance.photo.name = stored
-
-
-def photo_name(source: bytes, name: str) -> str:
-    """Where a photo is stored: named by its content (or its link), so importing the same photo
-    again changes nothing."""
-    path = PurePosixPath(name)
-    digest = hashlib.sha256(source).hexdigest()[:12]
-    return f"nominees/{digest}-{slugify(path.stem)[:40] or 'photo'}{path.suffix.lower()[:5]}"
-
-
-def nominee_photo_fetch(*, nominee_id: int, url: str) -> bool:
-    """Download a photo link given in an import and make it the nominee's photo.
-
-    Safe to run twice: the file's name comes from the link, and the nominee is only updated if
-    it still has a nominee's row. A link that fails leaves the photo as it was, with a warning.
-    """
-    stored = photo_name(url.encode(), urlsplit(url).path)
-    nominee = Nominee.objects.filter(pk=nominee_id).first()
-    if nominee is None or nominee.photo.name == stored:
-        return nominee is not None
-    request = urllib.request.Request(url, headers={"User-Agent": "Laurel photo import"})
-    try:
-        with public_urlopen(request, timeout=PHOTO_FETCH_SECONDS) as response:
-            data = response.read(PHOTO_MAX_BYTES + 1)
-        if len(data) > PHOTO_MAX_BYTES:
-            raise ValueError(f"larger than {PHOTO_MAX_BYTES // 2**20} MB")
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-    except Exception as error:
-        log.warning("photo of nominee %s not fetched from %s: %s", nominee_id, url, error)
-        return False
-    storage = nominee.photo.storage
-    if not storage.exists(stored):
-        storage.save(stored, ContentFile(data))
-    Nominee.objects.filter(pk=nominee_id).update(photo=stored)
-    catalogue_changed()  # update() sends no post_save
-    return True
 
 
 def nominees_import(

@@ -21,8 +21,6 @@ ORGANIZER = AwardStaff.Role.ORGANIZER
 MODERATOR = AwardStaff.Role.MODERATOR
 # Organizers moderate their awards too.
 ROLES_AT_LEAST = {ORGANIZER: [ORGANIZER], MODERATOR: [ORGANIZER, MODERATOR]}
-ORGANIZERS_GROUP = "Organizers"
-MODERATORS_GROUP = "Moderators"
 
 
 def awards_for(user: AbstractBaseUser | AnonymousUser, *, role: str = MODERATOR) -> QuerySet:

@@ -1,11 +1,21 @@
-"""Thin Celery tasks for the catalogue: ids in, one service call, safe to run twice."""
+"""Thin Celery tasks for the catalogue, and the one function that enqueues each: ids in, one
+service call, safe to run twice."""
+
+from functools import partial
 
 from celery import shared_task
+from django.db import transaction
+
+from awards.photos import nominee_photo_fetch
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def nominee_photo_fetch_task(*, nominee_id: int, url: str) -> None:
-    # Kept out of web workers' memory until used: awards.imports brings django-import-export.
-    from awards.imports import nominee_photo_fetch
-
     nominee_photo_fetch(nominee_id=nominee_id, url=url)
+
+
+def nominee_photo_fetch_later(*, nominee_id: int, url: str) -> None:
+    # After commit, and robust: a broker that is down costs the photo, not the import.
+    transaction.on_commit(
+        partial(nominee_photo_fetch_task.delay, nominee_id=nominee_id, url=url), robust=True
+    )

@@ -514,7 +514,7 @@ class Generator:
         the application's votes_set_status."""
         from django.db import transaction
 
-        from voting.ballot.services import votes_set_status
+        from voting.integrity.holds import votes_set_status
 
         t = self.t
         self.batch_seed += 1

@@ -444,7 +444,7 @@ CELERY_BEAT_SCHEDULE = {
         # A beat tick nobody ran before the next one is redundant, not owed.
         "options": {"expires": STANDINGS_REFRESH_SECONDS},
     },
-    # Votes held while Redis was down are assessed once it is back (voting/integrity/reassess.py).
+    # Votes held while Redis was down are assessed once it is back (voting/ballot/reassess.py).
     "votes-reassess-due": {
         "task": "voting.tasks.votes_reassess_due",
         "schedule": 15.0,

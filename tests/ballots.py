@@ -22,7 +22,7 @@ from laurel.lib.net import networks_of
 from voting.ballot.pow import challenge_issue, challenge_solve
 from voting.ballot.services import VoteResult, vote_cast
 from voting.ballot.tokens import token_issue
-from voting.ballot.voters import Voter
+from voting.vocabulary import Voter
 
 READING_TIME = timedelta(seconds=8)
 TOKEN = re.compile(r'name="token" value="([^"]+)"')

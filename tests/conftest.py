@@ -7,11 +7,11 @@ from django_redis import get_redis_connection
 
 from awards.lookups import forget_cached_nominees
 from tests.factories import AwardFactory, CategoryFactory, NomineeFactory
-from voting.ballot.voters import Voter
 from voting.integrity.limits import PREFIX as LIMITS_PREFIX
 from voting.integrity.limits import limits_reset
 from voting.standings.pages import forget_page_versions
-from voting.standings.services import _last_nudge
+from voting.standings.tasks import recent_nudges
+from voting.vocabulary import Voter
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -53,7 +53,7 @@ def fresh_reads(settings):
     settings.CATALOGUE_CACHE_SECONDS = 0
     settings.PAGE_CACHE_SECONDS = 0  # tests/voting/standings/test_page_cache.py turns it on
     settings.PAGE_VERSION_SECONDS = 0  # and covers a process trusting the versions it read
-    _last_nudge.clear()
+    recent_nudges.clear()
     limits_reset()
     yield
     forget_cached_nominees()

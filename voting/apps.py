@@ -7,3 +7,4 @@ class VotingConfig(AppConfig):
 
     def ready(self) -> None:
         from laurel.lib import checks  # noqa: F401 - registers the system checks
+        from voting.organizers import audit  # noqa: F401 - records organizers' catalogue actions

@@ -36,7 +36,7 @@ PROXY_LIKE = tuple(
 )
 
 # Kinds of misconfiguration already logged by this process.
-_logged: set[str] = set()
+logged_once: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -72,8 +72,8 @@ def _is_trusted(address: Address) -> bool:
 
 def _log_once(kind: str, message: str, *args: object) -> None:
     # Once per process: a flood of such requests must not fill the disk.
-    if kind not in _logged:
-        _logged.add(kind)
+    if kind not in logged_once:
+        logged_once.add(kind)
         logger.error(message, *args)
 
 
@@ -151,6 +151,17 @@ def _network(address: Address, prefix: int) -> str:
     host_bits = address.max_prefixlen - prefix
     network = type(address)(int(address) >> host_bits << host_bits)
     return f"{network}/{prefix}"
+
+
+def network_of(text: str) -> str | None:
+    """The widest network an address (or a narrower network, such as an IPv6 /64) is counted
+    in: its IPv4 /24 or IPv6 /48. None for text that is not an address ("unknown")."""
+    try:
+        network = ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        return None
+    widest = WIDER_PREFIXES[network.version][-1]
+    return str(network.supernet(new_prefix=min(network.prefixlen, widest)))
 
 
 def client_ip(request: HttpRequest) -> str:

@@ -74,9 +74,9 @@ def test_organizer_voids_votes_in_the_admin_and_the_standings_follow(client, org
     from django.utils import timezone
 
     from tests.ballots import cast_vote
-    from voting.ballot.voters import Voter
     from voting.models import Standing, Vote
     from voting.standings.services import standings_recompute
+    from voting.vocabulary import Voter
 
     for key in ("1" * 32, "2" * 32, "3" * 32):
         cast_vote(nominee=nominee, voter=Voter(key, "192.0.2.1", "ua"), now=timezone.now())

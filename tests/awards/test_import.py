@@ -393,7 +393,7 @@ def test_a_photo_link_is_fetched_after_the_import_is_saved(
     award, experts, photo_server, monkeypatch, django_capture_on_commit_callbacks, settings
 ):
     from awards import tasks
-    from awards.imports import nominee_photo_fetch
+    from awards.photos import nominee_photo_fetch
 
     settings.PHOTO_FETCH_PRIVATE_ADDRESSES = True  # the test's site is on this machine
 
@@ -429,7 +429,7 @@ def test_the_nominee_slug_help_shows_the_share_links_shape(client, organizer, aw
 
 
 def test_a_photo_link_into_laurels_own_network_is_not_followed(nominee, photo_server, caplog):
-    from awards.imports import nominee_photo_fetch
+    from awards.photos import nominee_photo_fetch
 
     assert nominee_photo_fetch(nominee_id=nominee.pk, url=f"{photo_server}/ada.png") is False
     nominee.refresh_from_db()
@@ -485,7 +485,7 @@ def test_a_redirect_into_laurels_network_is_not_followed(nominee, settings, capl
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     from awards import fetch
-    from awards.imports import nominee_photo_fetch
+    from awards.photos import nominee_photo_fetch
 
     reached = []
 

@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from tests.ballots import cast_vote
 from tests.factories import AwardFactory, CategoryFactory, NomineeFactory
-from voting.ballot.voters import Voter
 from voting.models import AuditEntry, Vote
 from voting.standings.services import standings_recompute
+from voting.vocabulary import Voter
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SERIOUS = {"serious", "critical"}

@@ -24,7 +24,7 @@ rf = RequestFactory()
 def fresh_process(settings):
     """Each test is a process that has logged nothing yet, with the default unix-socket trust."""
     settings.TRUST_UNIX_SOCKET = True
-    net._logged.clear()
+    net.logged_once.clear()
 
 
 def request_from(remote: str, forwarded: str | None = None):

@@ -7,9 +7,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from awards.lookups import get_award_or_404
 from voting.ballot.views import OUTCOME_SECONDS
 from voting.ballot.voters import COOKIE_MAX_AGE, COOKIE_NAME
-from voting.standings.views import get_award_or_404
 
 
 @require_safe

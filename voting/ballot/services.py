@@ -1,51 +1,26 @@
 """Where a vote is decided: vote_cast() and the rule it applies."""
 
-import enum
 import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from functools import partial
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, OuterRef, Subquery, Value
-from django.db.models.functions import Concat, Trim
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from awards.models import Award, Nominee
 from voting.ballot.pow import PowStatus, challenge_verify
 from voting.ballot.tokens import token_check
-from voting.ballot.voters import Voter
 from voting.integrity.assess import (
-    HOUR,
-    REASON_LABELS,
-    Assessment,
-    Reason,
-    Trip,
     integrity_assess,
     integrity_note_failure,
 )
-from voting.models import AuditEntry, Ballot, TallyDelta, Vote
-from voting.standings.services import standings_nudge
+from voting.integrity.tasks import assessment_follow_up
+from voting.models import Ballot, TallyDelta, Vote
+from voting.standings.tasks import standings_nudge
+from voting.vocabulary import Outcome, Voter
 
 log = logging.getLogger(__name__)
-# A cluster hold touches at most this many votes at once; an organizer reviews the rest.
-CLUSTER_HOLD_MAX = 5000
-# Seconds until a cluster hold looks again for votes that were in flight when it first ran.
-CLUSTER_HOLD_RECHECK_SECONDS = 10
-
-
-class Outcome(enum.StrEnum):
-    COUNTED = "counted"
-    # Recorded, but held for an organizer's review: it counts once they restore it.
-    HELD = "held"
-    ALREADY_VOTED = "already_voted"
-    # The form's one-time token was missing, expired, foreign or used: nothing was recorded,
-    # and the voter is asked to confirm with a fresh form.
-    CONFIRM = "confirm"
-    RATE_LIMITED = "rate_limited"
-    NOT_OPEN = "not_open"
-    CLOSED = "closed"
 
 
 @dataclass(frozen=True)
@@ -211,20 +186,6 @@ def vote_cast(
     )
 
 
-def assessment_follow_up(
-    *, award_id: int, nominee_id: int, assessment: Assessment, now: datetime
-) -> None:
-    """Once the vote commits: hold the clusters it tripped, review the burst it is part of."""
-    for trip in assessment.trips:
-        transaction.on_commit(partial(cluster_hold_later, award_id, nominee_id, trip), robust=True)
-    if assessment.burst_review:
-        # The hour the address and network counts cover: a pool's first votes may have come
-        # well before the ten minutes in which its pace became a burst.
-        since = now - timedelta(seconds=HOUR)
-        review = partial(burst_review_later, award_id, nominee_id, since, now)
-        transaction.on_commit(review, robust=True)
-
-
 def _refuse_token(voter: Voter, reason: str) -> VoteResult:
     hit = integrity_note_failure(voter=voter)
     if hit is not None and hit.blocked is not None:
@@ -326,135 +287,3 @@ def voter_waiting(*, nominee: Nominee, voter_key: str, now: datetime) -> Waiting
     if row is None or row[0] <= now:
         return Waiting()
     return Waiting(row[0], held=row[1] == Vote.Status.QUARANTINED)
-
-
-def votes_set_status(*, vote_ids: list[int], status: str, reason: str = "") -> int:
-    """Quarantine, void or restore votes; the standings follow at the next recompute.
-
-    Only votes whose status actually changes are touched, and each change in and out of
-    "counted" leaves one tally change, so repeating the call changes nothing. A `reason` code
-    is added to the changed votes' reasons.
-    """
-    counted = Vote.Status.COUNTED
-    with transaction.atomic():
-        moving = Vote.objects.select_for_update().filter(pk__in=vote_ids).exclude(status=status)
-        rows = list(moving.values_list("pk", "award_id", "nominee_id", "status"))
-        changed = Vote.objects.filter(pk__in=[pk for pk, *_ in rows])
-        changed.update(status=status)
-        if reason:
-            changed.exclude(reasons__contains=reason).update(
-                reasons=Trim(Concat(F("reasons"), Value(f" {reason}")))
-            )
-        deltas = [
-            TallyDelta(
-                award_id=award_id, nominee_id=nominee_id, amount=1 if status == counted else -1
-            )
-            for _pk, award_id, nominee_id, old in rows
-            if counted in (old, status)
-        ]
-        TallyDelta.objects.bulk_create(deltas)
-        for award_id in {delta.award_id for delta in deltas}:
-            transaction.on_commit(lambda award_id=award_id: standings_nudge(award_id), robust=True)
-    return len(rows)
-
-
-def cluster_hold(
-    *,
-    award_id: int,
-    nominee_id: int,
-    reason: str,
-    dimension: str,
-    value: str,
-    since: datetime,
-    until: datetime,
-    returning: bool = False,
-) -> int:
-    """Hold the counted votes in a cluster that crossed its threshold: its new voters' (or its
-    returning voters'), or for fast clicks, its verified fast ones.
-
-    The vote that crossed it was held as it came in; this holds the ones before it in the same
-    window, which until then looked like an honest few. Safe to repeat: held votes stay held.
-    """
-    votes = Vote.objects.filter(
-        award_id=award_id,
-        nominee_id=nominee_id,
-        status=Vote.Status.COUNTED,
-        created_at__gte=since,
-        created_at__lte=until,
-    )
-    if dimension in ("ip", "network"):
-        votes = votes.filter(**{dimension: value})
-    if reason == Reason.FAST_CLUSTER:
-        fast = Award.objects.get(pk=award_id).min_seconds_on_page * 1000
-        votes = votes.filter(verified=True, dwell_ms__lt=fast)
-    else:
-        votes = votes.filter(new_voter=not returning)
-    if reason == Reason.UNVERIFIED_ADDRESS:
-        votes = votes.filter(verified=False)
-    changed = votes_set_status(
-        vote_ids=list(votes.values_list("pk", flat=True)[:CLUSTER_HOLD_MAX]),
-        status=Vote.Status.QUARANTINED,
-        reason=reason,
-    )
-    if changed:
-        AuditEntry.objects.create(
-            award_id=award_id,
-            action=AuditEntry.Action.AUTO_QUARANTINE,
-            reason=REASON_LABELS.get(reason, reason),
-            count=changed,
-            detail={
-                "reason": reason,
-                "dimension": dimension,
-                "value": value,
-                "nominee": nominee_id,
-                "since": since.isoformat(),
-                "until": until.isoformat(),
-            },
-        )
-    return changed
-
-
-def cluster_hold_later(award_id: int, nominee_id: int, trip: Trip) -> None:
-    """Enqueue cluster_hold after the tripping vote commits; without a broker, do it now."""
-    from voting.tasks import cluster_hold_task
-
-    kwargs = {
-        "award_id": award_id,
-        "nominee_id": nominee_id,
-        "reason": str(trip.reason),
-        "dimension": trip.dimension,
-        "value": trip.value,
-        "since": trip.since.isoformat(),
-        "until": trip.until.isoformat(),
-        "returning": trip.returning,
-    }
-    _enqueue_twice(cluster_hold_task, kwargs)
-
-
-def burst_review_later(award_id: int, nominee_id: int, since: datetime, until: datetime) -> None:
-    """Enqueue a review of a nominee's burst after the vote that found it commits."""
-    from voting.tasks import burst_review_task
-
-    kwargs = {
-        "award_id": award_id,
-        "nominee_id": nominee_id,
-        "since": since.isoformat(),
-        "until": until.isoformat(),
-    }
-    _enqueue_twice(burst_review_task, kwargs)
-
-
-def _enqueue_twice(task, kwargs: dict) -> None:
-    """Run `task` now and again a little later; without a broker, run it here at once.
-
-    Votes assessed just before the trip may commit after the first pass; the second pass
-    takes them too. Embedded mode has no worker to run it later (a countdown would run at
-    once), and serves one machine's light traffic.
-    """
-    try:
-        task.apply_async(kwargs=kwargs, retry=False)
-        if not settings.CELERY_TASK_ALWAYS_EAGER:
-            task.apply_async(kwargs=kwargs, countdown=CLUSTER_HOLD_RECHECK_SECONDS, retry=False)
-    except Exception:
-        log.warning("%s not queued; running it now", task.name, exc_info=True)
-        task.run(**kwargs)

@@ -38,7 +38,6 @@ from laurel.lib.net import client_ip
 from voting.ballot.pow import ALGORITHM as POW_ALGORITHM
 from voting.ballot.pow import challenge_issue
 from voting.ballot.services import (
-    Outcome,
     VoteResult,
     Waiting,
     vote_cast,
@@ -61,6 +60,7 @@ from voting.standings.services import (
     standings_snapshot,
     standings_visibility,
 )
+from voting.vocabulary import Outcome
 
 # The nominee page's shared vote box (voting/nominee.html): its markers, and the stand-ins for
 # what each request fills in (plain words, which the template leaves as they are).

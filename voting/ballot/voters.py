@@ -7,7 +7,6 @@ time only tells the server when no such vote can exist yet.
 
 import secrets
 import time
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -16,6 +15,7 @@ from awards.cookies import cookie_set
 from awards.signing import cookie_signed
 from laurel.lib.net import client_networks
 from voting.integrity.limits import Kind, LimitsUnavailable, Op, limits_hit
+from voting.vocabulary import Voter
 
 COOKIE_NAME = "laurel_voter"
 COOKIE_SALT = "laurel.voter"
@@ -25,19 +25,6 @@ COOKIE_MAX_AGE = 60 * 60 * 24 * 400  # browsers cap cookie lifetimes at 400 days
 # and a farmed cookie is a new voter anyway until one of its votes has counted.
 MINTS_PER_HOUR = {"address": 600, "/24": 2400, "/56": 2400, "/48": 4800}
 MINT_WINDOW = 3600
-
-
-@dataclass(frozen=True)
-class Voter:
-    key: str
-    ip: str
-    user_agent: str
-    # The widest network counted for this address (IPv4 /24, IPv6 /48), stored on votes.
-    network: str = ""
-    # Every wider network the caps and signals count (IPv4 /24; IPv6 /56 and /48).
-    wider: tuple[str, ...] = ()
-    # When the server minted this voter's key (unix seconds; 0 for cookies older than the field).
-    minted_at: float = 0.0
 
 
 def _new_key() -> str:

@@ -26,8 +26,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 
 from awards.models import Award, Nominee
-from voting.ballot.voters import Voter
 from voting.integrity.limits import Hit, Kind, LimitsUnavailable, Op, distinct_if, limits_hit
+from voting.vocabulary import Voter
 
 HOUR = 3600
 BURST_WINDOW = 600
@@ -191,7 +191,7 @@ def integrity_assess(
         return _assess(award, nominee, voter, returning, verified, pow_invalid, fast, now)
     except LimitsUnavailable:
         # Never looser limits while the shared counts are out of reach: recorded, held, and
-        # assessed as soon as they are back (voting.integrity.reassess). What the vote alone shows is
+        # assessed as soon as they are back (voting.ballot.reassess). What the vote alone shows is
         # kept for then.
         alone = [Reason.UNASSESSED]
         alone += [Reason.POW_INVALID] if pow_invalid else []

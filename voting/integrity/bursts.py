@@ -18,7 +18,6 @@ from django.core.mail import mail_managers
 from django.db.models import Count, Q
 
 from awards.models import Award, Nominee
-from voting.ballot.services import votes_set_status
 from voting.integrity.assess import (
     BURST_SAME_ADDRESS,
     Reason,
@@ -26,6 +25,7 @@ from voting.integrity.assess import (
     burst_same_network,
     concentrated,
 )
+from voting.integrity.holds import votes_set_status
 from voting.models import AuditEntry, Vote
 
 log = logging.getLogger(__name__)
@@ -175,3 +175,11 @@ def _flag(award: Award, nominee_id: int, since: datetime, detail: dict) -> None:
             )
         except Exception:  # a mail server's trouble must not undo the holds
             log.warning("burst e-mail not sent", exc_info=True)
+
+
+def burst_flags(*, award: Award, now: datetime) -> list[AuditEntry]:
+    """The bursts flagged in the last day, newest first (the audit index on award, time)."""
+    recent = AuditEntry.objects.filter(
+        award=award, action=AuditEntry.Action.BURST, created_at__gte=now - timedelta(days=1)
+    )
+    return list(recent[:10])

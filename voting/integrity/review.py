@@ -17,8 +17,8 @@ from django.db.models import Case, Count, F, Max, Min, Q, QuerySet, Value, When
 from django.db.models.functions import Greatest, TruncDay, TruncHour
 
 from awards.models import Award, Nominee
-from voting.ballot.services import votes_set_status
 from voting.integrity.assess import REASON_LABELS
+from voting.integrity.holds import votes_set_status
 from voting.models import AuditEntry, Vote
 
 HOUR = timedelta(hours=1)

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from awards.models import Award, Nominee
 from awards.roles import MODERATOR, award_for_user_or_404
+from voting.integrity.bursts import burst_flags
 from voting.integrity.review import (
     ACTION_STATUSES,
     CLUSTERS_PER_DIMENSION,
@@ -37,7 +38,6 @@ from voting.integrity.review import (
     window_bounds,
 )
 from voting.models import AuditEntry
-from voting.organizers.dashboard import burst_flags
 
 REVIEW_PERMISSION = "voting.change_vote"
 AUDIT_ENTRIES_SHOWN = 20

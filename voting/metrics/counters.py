@@ -18,12 +18,11 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 
 from django.conf import settings
 from django_redis import get_redis_connection
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
-from prometheus_client.registry import Collector
+
+from voting.vocabulary import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +32,7 @@ FLUSH_SECONDS = 1.0
 # over millions of votes (README, Standings recompute).
 RECOMPUTE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 OUTCOMES = ("counted", "held", "refused", "rate_limited")
-# The refusals among voting.ballot.services.Outcome (a StrEnum, compared as text: the services import
-# the standings, which import this module).
-REFUSALS = ("already_voted", "confirm", "not_open", "closed")
+REFUSALS = (Outcome.ALREADY_VOTED, Outcome.CONFIRM, Outcome.NOT_OPEN, Outcome.CLOSED)
 
 _lock = threading.Lock()
 _pending: Counter[str] = Counter()  # counted here, not yet in the store
@@ -136,48 +133,3 @@ def metrics_read() -> dict[str, int]:
     with _lock:
         totals.update(_pending)
     return dict(totals)
-
-
-class LaurelCollector(Collector):
-    """What /metrics shows, read afresh on every scrape."""
-
-    def collect(self) -> Iterator:
-        from voting.standings.health import (
-            open_award_ages,  # health reads the standings, which import this
-        )
-
-        values = metrics_read()
-        votes = CounterMetricFamily(
-            "laurel_votes", "Votes answered, by outcome.", labels=["outcome"]
-        )
-        for outcome in OUTCOMES:
-            votes.add_metric([outcome], values.get(f"votes:{outcome}", 0))
-        yield votes
-        refused = CounterMetricFamily(
-            "laurel_votes_refused", "Votes refused, by reason.", labels=["reason"]
-        )
-        for reason in REFUSALS:
-            refused.add_metric([reason], values.get(f"refused:{reason}", 0))
-        yield refused
-        yield self._recompute_histogram(values)
-        ages = GaugeMetricFamily(
-            "laurel_standings_age_seconds",
-            "Seconds since each open award's standings were last recomputed.",
-            labels=["award"],
-        )
-        for award, age in open_award_ages():
-            ages.add_metric([award.slug], age)
-        yield ages
-
-    @staticmethod
-    def _recompute_histogram(values: dict[str, int]) -> HistogramMetricFamily:
-        buckets, total = [], 0
-        for le in (*RECOMPUTE_BUCKETS, "+Inf"):
-            total += values.get(f"recompute:le:{le}", 0)
-            buckets.append((str(le), total))
-        return HistogramMetricFamily(
-            "laurel_standings_recompute_seconds",
-            "Time taken by each standings recompute.",
-            buckets=buckets,
-            sum_value=values.get("recompute:sum_us", 0) / 1e6,
-        )

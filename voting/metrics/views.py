@@ -13,7 +13,7 @@ from django.views.decorators.http import require_safe
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import CollectorRegistry
 
-from voting.metrics.counters import LaurelCollector
+from voting.metrics.collector import LaurelCollector
 
 
 @cache

@@ -1,21 +1,22 @@
 """The award dashboard in the admin: the vote as it happens, in a fixed number of queries."""
 
 import logging
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Q
 from django.db.models.functions import TruncHour
 
 from awards.models import Award, Category
+from voting.integrity.bursts import burst_flags
 from voting.models import AuditEntry, Standing, StandingsSnapshot, TallyDelta, Vote
+from voting.standings.tasks import HEARTBEAT_KEY
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_KEY = "laurel:beat-heartbeat"
 HOURS_SHOWN = 48
 TOP_PER_CATEGORY = 5
 PING_SECONDS = 1.0
@@ -99,14 +100,6 @@ def award_dashboard(*, award: Award, now: datetime) -> Dashboard:
     )
 
 
-def burst_flags(*, award: Award, now: datetime) -> list[AuditEntry]:
-    """The bursts flagged in the last day, newest first (the audit index on award, time)."""
-    recent = AuditEntry.objects.filter(
-        award=award, action=AuditEntry.Action.BURST, created_at__gte=now - 24 * HOUR
-    )
-    return list(recent[:10])
-
-
 def votes_per_hour(*, award: Award, now: datetime, hours: int = HOURS_SHOWN) -> list[Hour]:
     """Votes by status per hour over the last `hours` hours of the voting window."""
     end = min(now, award.voting_closes)
@@ -172,15 +165,6 @@ def _top(award: Award) -> list[tuple[Category, list[Standing]]]:
     return [(category, by_category.get(category.pk, [])) for category in award.categories.all()]
 
 
-def beat_heartbeat() -> None:
-    """Called by each run of the periodic recompute: proof that beat publishes and a worker
-    runs. Never raises; a Redis outage only makes the dashboard say it has no news."""
-    try:
-        cache.set(HEARTBEAT_KEY, time.time(), timeout=None)
-    except Exception:
-        log.warning("beat heartbeat not recorded")
-
-
 def beat_health(now: datetime) -> Health:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return Health(None, "Embedded mode runs no beat: pages refresh stale standings.")
@@ -211,10 +195,8 @@ def worker_health() -> Health:
 
 
 def ping_workers() -> list:
-    from laurel.celery import app
-
     # limit=1: return at the first answer rather than waiting out the timeout.
-    return app.control.ping(timeout=PING_SECONDS, limit=1) or []
+    return current_app.control.ping(timeout=PING_SECONDS, limit=1) or []
 
 
 def _seconds(seconds: float) -> str:

@@ -5,9 +5,6 @@ million votes exports in the memory of one page.
 """
 
 import csv
-import hashlib
-import hmac
-import ipaddress
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
@@ -15,11 +12,12 @@ from functools import lru_cache
 from django.db.models import Count
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 from django.views.decorators.http import require_safe
 
 from awards.models import Award, Nominee
 from awards.roles import ORGANIZER, award_for_user_or_404
+from laurel.lib.hashing import keyed_hash
+from laurel.lib.net import network_of
 from voting.models import Vote
 from voting.organizers.views import organizer_access
 from voting.standings.results import published_marks
@@ -123,24 +121,14 @@ def _nominee_cells(nominee, votes, tally, marks, status=None) -> list:
 def _pseudonymizer(award: Award) -> Callable[[str], str]:
     """A keyed hash, salted per award: the same value gets the same code within one award's
     exports, and the codes are useless for guessing a value or joining two awards' files."""
-    key = salted_hmac(f"laurel.exports.{award.pk}", "key", algorithm="sha256").digest()
 
     # Bounded: a few addresses recur across many votes, but a million distinct ones must not
     # stay in memory.
     @lru_cache(maxsize=65_536)
     def pseudonym(value: str) -> str:
-        return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:16]
+        return keyed_hash(value, purpose=f"laurel.exports.{award.pk}")[:16]
 
     return pseudonym
-
-
-@lru_cache(maxsize=65_536)
-def _network(address: str, stored_network: str) -> str:
-    try:
-        network = ipaddress.ip_network(address, strict=False)
-    except ValueError:
-        return stored_network
-    return str(network.supernet(new_prefix=24 if network.version == 4 else 48))
 
 
 def vote_rows(award: Award) -> Iterator[list]:
@@ -165,7 +153,7 @@ def vote_rows(award: Award) -> Iterator[list]:
                 reasons,
                 "yes" if verified else "no",
                 pseudonym(key) if hashed else key[:8],
-                pseudonym(ip) if hashed else _network(ip, net),
+                pseudonym(ip) if hashed else network_of(ip) or net,
             ]
         if len(page) < VOTES_PER_PAGE:
             return

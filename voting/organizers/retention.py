@@ -6,28 +6,24 @@ from one network still group together in the integrity review and the exports; a
 name becomes its family ("Chrome", "Safari"). Counts, statuses and the audit log are untouched.
 """
 
-import hashlib
-import hmac
-import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache, lru_cache
+from functools import lru_cache
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.encoding import force_bytes
 
 from awards.models import Award
+from laurel.lib.hashing import keyed_hash
+from laurel.lib.net import network_of
 from voting.models import AuditEntry, Vote
 
 # Reduced addresses start with this; no address or IPv6 network does, so a reduced vote is
 # never reduced again and the task can run twice or at once.
 REDUCED_PREFIX = "h:"
 BATCH = 1000
-WIDEST = {4: 24, 6: 48}
 # Most specific first: Edge and Opera also say "Chrome", Chrome also says "Safari".
 FAMILIES = [
     ("Bot", re.compile(r"bot|crawl|spider|slurp|preview|headless", re.I)),
@@ -47,22 +43,11 @@ class ReduceResult:
     done: bool
 
 
-@cache
-def _key(secret: str) -> bytes:
-    # A key of its own, so the hashes reveal nothing about keys used elsewhere.
-    return hashlib.sha256(force_bytes(f"laurel.retention:{secret}")).digest()
-
-
 def network_hash(address: str) -> str:
     """The keyed hash of an address's network: the same network, the same hash."""
-    try:
-        network = ipaddress.ip_network(address, strict=False)
-        network = network.supernet(new_prefix=min(network.prefixlen, WIDEST[network.version]))
-        text = str(network)
-    except ValueError:
-        text = address  # "unknown", or evidence from before addresses were checked
-    digest = hmac.new(_key(settings.SECRET_KEY), force_bytes(text), hashlib.sha256).hexdigest()
-    return REDUCED_PREFIX + digest[:32]
+    # "unknown", or evidence from before addresses were checked, is hashed as it is.
+    text = network_of(address) or address
+    return REDUCED_PREFIX + keyed_hash(text, purpose="laurel.retention")[:32]
 
 
 @lru_cache(maxsize=4096)  # a crowd sends few distinct browser names

@@ -11,7 +11,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
@@ -282,12 +281,3 @@ def _draft_results(award: Award, rows: list[Standing], marks: Marks) -> AwardRes
             (category, by_category.get(category.pk, [])) for category in award.categories.all()
         ],
     )
-
-
-def organizer_links(award: Award) -> dict[str, str]:
-    """The organizer pages of an award, for links from its change page and the review."""
-    return {
-        "dashboard": reverse("award-dashboard", args=[award.pk]),
-        "results": reverse("results-review", args=[award.pk]),
-        "integrity": reverse("integrity-review", args=[award.pk]),
-    }

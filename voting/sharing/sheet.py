@@ -46,7 +46,7 @@ def with_ref(url: str, ref: str) -> str:
     parts = urlsplit(url)
     query = [pair for pair in parts.query.split("&") if pair and not pair.startswith("ref=")]
     query.append(urlencode({"ref": ref}))
-    return urlunsplit(parts._replace(query="&".join(query)))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "&".join(query), parts.fragment))
 
 
 def _query(**params: str) -> str:

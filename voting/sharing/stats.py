@@ -1,22 +1,15 @@
-"""A nominee's own votes, per day and per channel, for the private page its secret link opens.
-
-The link is /<award>/<nominee>/stats/<token>/: the token signs the nominee's id and its
-`stats_key_version`, so bumping the version (the admin's "Revoke stats links") turns every link
-sent so far into a 404, and rotating SECRET_KEY does the same for all nominees at once.
-"""
+"""A nominee's own votes, per day and per channel, for the private page its secret link opens
+(awards/stats_links.py)."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.core import signing
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
-from django.urls import reverse
 
 from awards.models import Nominee
 from voting.models import Vote
 
-STATS_SALT = "laurel.nominee-stats"
 # A vote without ?ref= came straight to the page: typed, bookmarked, or shared by hand.
 DIRECT = "direct"
 CHANNEL_LABELS = {
@@ -34,46 +27,6 @@ CHANNEL_LABELS = {
     "share": "Share sheet",
     "copy": "Copied link",
 }
-
-
-def _signer() -> signing.Signer:
-    return signing.Signer(salt=STATS_SALT)
-
-
-def stats_token(nominee: Nominee) -> str:
-    """The secret part of the nominee's stats link: the same until the link is revoked."""
-    return _signer().sign_object({"n": nominee.pk, "v": nominee.stats_key_version})
-
-
-def stats_token_valid(*, nominee: Nominee, token: str) -> bool:
-    """Whether `token` opens this nominee's stats: signed by Laurel, for this nominee, and
-    not revoked since."""
-    try:
-        value = _signer().unsign_object(token)
-    except (signing.BadSignature, ValueError):
-        return False
-    return (
-        isinstance(value, dict)
-        and value.get("n") == nominee.pk
-        and value.get("v") == nominee.stats_key_version
-    )
-
-
-def stats_path(nominee: Nominee) -> str:
-    return reverse(
-        "nominee-stats",
-        kwargs={
-            "award_slug": nominee.award.slug,
-            "nominee_slug": nominee.slug,
-            "token": stats_token(nominee),
-        },
-    )
-
-
-def stats_links_revoke(*, nominees: QuerySet[Nominee]) -> int:
-    """Revoke the stats links of these nominees; returns how many nominees changed."""
-    # One statement: two organizers revoking at once still move every version forward.
-    return nominees.update(stats_key_version=F("stats_key_version") + 1)
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,10 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_safe
 
-from voting.sharing.stats import ChannelVotes, DayVotes, nominee_stats, stats_token_valid
+from awards.lookups import get_nominee_or_404
+from awards.stats_links import stats_token_valid
+from voting.sharing.stats import ChannelVotes, DayVotes, nominee_stats
 from voting.standings.public import public_standing
-from voting.standings.views import get_nominee_or_404
 
 # The charts' coordinate space; the SVG scales to the page, text with it.
 CHART_WIDTH = 400

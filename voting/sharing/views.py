@@ -13,10 +13,10 @@ from django.utils.cache import get_conditional_response
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from awards.lookups import get_nominee_or_404
 from awards.models import Nominee
 from voting.ballot.voters import COOKIE_NAME, voter_key
 from voting.sharing import share
-from voting.standings.views import get_nominee_or_404
 
 IMAGE_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
 # A QR code changes only when the nominee's link does.

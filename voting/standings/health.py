@@ -1,34 +1,14 @@
 """How fresh each open award's standings are: for /healthz and for /metrics."""
 
 import dataclasses
-import datetime
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db.models import F
-from django.utils import timezone
 from health_check.base import HealthCheck
 from health_check.exceptions import ServiceUnavailable
 
-from awards.models import Award
+from voting.metrics.collector import open_award_ages
 from voting.standings.services import standings_recompute
-
-
-def open_award_ages(now: datetime.datetime | None = None) -> list[tuple[Award, float]]:
-    """Each award open for voting, with the seconds since its standings were last recomputed.
-
-    Counted from the opening when that is later: before it there are no votes to fold, so the
-    standings of an award that opened a moment ago are not old.
-    """
-    now = now or timezone.now()
-    awards = Award.objects.filter(voting_opens__lte=now, voting_closes__gt=now).annotate(
-        computed_at=F("standings_snapshot__computed_at")
-    )
-    ages = []
-    for award in awards.order_by("slug"):
-        since = max(filter(None, (award.computed_at, award.voting_opens)))
-        ages.append((award, max(0.0, (now - since).total_seconds())))
-    return ages
 
 
 @dataclasses.dataclass

@@ -138,7 +138,7 @@ def _standing_rows(award_id: int) -> dict[int, Standing]:
         Standing.objects.bulk_create(missing, batch_size=500)
         rows.update({row.nominee_id: row for row in missing})
     for nominee_id, row in rows.items():
-        row._original = _values(row)
+        row.loaded_values = _values(row)
         if nominee_id in nominees:
             row.category_id = nominees[nominee_id]
     return rows
@@ -162,7 +162,7 @@ def _rank(award_id: int, rows: dict[int, Standing]) -> list[Standing]:
     by_category = sorted(ranked, key=attrgetter("category_id"))
     for _category, members in groupby(by_category, key=attrgetter("category_id")):
         _assign(list(members), "category_rank", "category_position")
-    return [row for row in rows.values() if _values(row) != row._original]
+    return [row for row in rows.values() if _values(row) != row.loaded_values]
 
 
 def _assign(ordered: list[Standing], rank_field: str, position_field: str) -> None:
@@ -219,30 +219,6 @@ def awards_due_for_recompute(now: datetime | None = None) -> list[int]:
         | Q(voting_opens__lte=now, voting_closes__gt=now)
     )
     return sorted(pending | set(due.values_list("id", flat=True)))
-
-
-_last_nudge: dict[int, float] = {}
-
-
-def standings_nudge(award_id: int) -> None:
-    """Ask for a recompute soon, at most once per nudge window per award.
-
-    Called after a vote commits. Many votes in one window share one recompute; when Redis is
-    down the nudge is skipped and the periodic task catches up. Never raises.
-    """
-    from voting.tasks import standings_recompute_task
-
-    window = settings.STANDINGS_NUDGE_SECONDS
-    moment = time.monotonic()
-    if _last_nudge.get(award_id, -window) > moment - window:
-        return  # this process nudged within the window: skip even the Redis round trip
-    _last_nudge[award_id] = moment
-    try:
-        if not cache.add(f"standings-nudge:{award_id}", 1, timeout=window):
-            return
-        standings_recompute_task.apply_async((award_id,), countdown=window, retry=False)
-    except Exception:
-        log.warning("standings nudge for award %s not sent; the schedule will catch up", award_id)
 
 
 @dataclass(frozen=True)

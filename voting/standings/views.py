@@ -6,13 +6,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from awards.lookups import get_award_or_404, get_category_or_404, get_nominee_or_404, search_query
+from awards.lookups import get_award_or_404, get_category_or_404, search_query
 from awards.models import Award, NomineeQuerySet
 from voting.standings.pages import page_cached
 from voting.standings.public import award_results
 from voting.standings.services import standings_leaders, standings_snapshot, standings_visibility
 
-__all__ = ["get_award_or_404", "get_category_or_404", "get_nominee_or_404", "search_query"]
 NOMINEES_PER_PAGE = 48
 
 

@@ -11,8 +11,9 @@ from django.utils import timezone
 from awards.models import Award, Nominee
 from tests.ballots import READING_TIME, cast_vote, clock_at, solved_form
 from tests.factories import NomineeFactory
-from voting.ballot.voters import COOKIE_NAME, Voter
+from voting.ballot.voters import COOKIE_NAME
 from voting.models import Vote
+from voting.vocabulary import Voter
 
 CLICKS = 50
 

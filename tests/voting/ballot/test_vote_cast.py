@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from awards.models import Award
 from tests.ballots import cast_vote, voter_somewhere
 from tests.factories import AwardFactory, CategoryFactory, NomineeFactory
-from voting.ballot.services import Outcome
 from voting.models import Vote
+from voting.vocabulary import Outcome
 
 pytestmark = pytest.mark.django_db
 T0 = datetime(2012, 7, 1, 12, 0, tzinfo=UTC)

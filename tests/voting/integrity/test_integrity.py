@@ -23,9 +23,9 @@ from tests.ballots import (
     vote_like_a_browser,
     voter_at,
 )
-from voting.ballot.services import Outcome
 from voting.integrity.assess import pow_difficulty
 from voting.models import AuditEntry, Vote
+from voting.vocabulary import Outcome
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("cluster_holds_run_at_once")]
 NAT = "100.64.7.9"  # a carrier-grade NAT address shared by many phones
@@ -334,7 +334,7 @@ def test_floods_of_junk_posts_are_refused_far_past_a_generous_bound(nominee):
 
 
 def test_held_votes_leave_the_standings_until_restored(field):
-    from voting.ballot.services import votes_set_status
+    from voting.integrity.holds import votes_set_status
     from voting.standings.services import standings_recompute
 
     script_votes(field[0], ["192.0.2.13"] * 20, verified=False)
@@ -427,9 +427,9 @@ def test_the_widget_fetches_its_check_for_the_pages_token_without_caching(field)
 
 
 def test_a_cluster_hold_looks_again_for_votes_that_committed_after_it(field, settings):
-    from voting import tasks
-    from voting.ballot.services import cluster_hold_later
+    from voting.integrity import tasks
     from voting.integrity.assess import Reason, Trip
+    from voting.integrity.tasks import cluster_hold_later
 
     settings.CELERY_TASK_ALWAYS_EAGER = False
     sent = []

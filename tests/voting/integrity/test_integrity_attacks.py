@@ -12,9 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.ballots import READING_TIME, cast_vote, clock_at, form_of, solved_check, voter_at
-from voting.ballot.services import Outcome, votes_set_status
 from voting.integrity.assess import Reason
+from voting.integrity.holds import votes_set_status
 from voting.models import AuditEntry, Vote
+from voting.vocabulary import Outcome
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("cluster_holds_run_at_once")]
 FARM = "192.0.2.150"

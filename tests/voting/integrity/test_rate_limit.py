@@ -110,7 +110,7 @@ def own_redis(tmp_path):
 def test_when_redis_stops_votes_are_held_not_counted_looser_and_assessed_once_it_is_back(
     capped, own_redis, settings
 ):
-    from voting.integrity.reassess import votes_reassess
+    from voting.ballot.reassess import votes_reassess
 
     process, port = own_redis
     settings.CACHES = {
@@ -180,8 +180,8 @@ def test_when_redis_stops_votes_are_held_not_counted_looser_and_assessed_once_it
 
 
 def test_votes_past_the_cap_during_an_outage_stay_held_once_assessed(capped, own_redis, settings):
+    from voting.ballot.reassess import votes_reassess
     from voting.integrity.limits import limits_reset
-    from voting.integrity.reassess import votes_reassess
 
     _, port = own_redis
     live = {
@@ -217,8 +217,7 @@ def test_the_cap_slides_instead_of_resetting_on_the_hour(capped, voter):
     from django.utils import timezone
 
     from tests.ballots import cast_vote
-    from voting.ballot.services import Outcome
-    from voting.ballot.voters import Voter
+    from voting.vocabulary import Outcome, Voter
 
     start = timezone.now()
     # Three votes late in one clock hour, then more just after the hour turns: a fixed window

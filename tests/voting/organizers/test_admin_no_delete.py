@@ -11,9 +11,9 @@ from awards.models import Category, Nominee
 from tests.awards.test_roles import form_data
 from tests.ballots import cast_vote
 from tests.factories import CategoryFactory, NomineeFactory
-from voting.ballot.voters import Voter
 from voting.models import AuditEntry, Standing, StandingsSnapshot, Vote
 from voting.standings.services import standings_recompute
+from voting.vocabulary import Voter
 
 pytestmark = pytest.mark.django_db
 

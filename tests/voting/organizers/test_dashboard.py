@@ -14,7 +14,7 @@ from tests.factories import CategoryFactory, NomineeFactory
 from voting.models import TallyDelta, Vote
 from voting.organizers import dashboard
 from voting.standings.services import standings_recompute
-from voting.tasks import standings_recompute_due
+from voting.standings.tasks import standings_recompute_due
 
 pytestmark = pytest.mark.django_db
 _voters = count()

@@ -13,8 +13,8 @@ from tests.factories import NomineeFactory
 from voting.models import AuditEntry, TallyDelta, Vote
 from voting.organizers import retention
 from voting.organizers.retention import browser_family, network_hash, votes_reduce
+from voting.organizers.tasks import votes_reduce_due
 from voting.standings.services import raw_counts, standings_recompute
-from voting.tasks import votes_reduce_due
 
 pytestmark = pytest.mark.django_db
 _voters = count()

@@ -14,18 +14,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from awards.models import Award, Nominee
+from awards.stats_links import STATS_SALT, stats_path, stats_token
 from tests.ballots import cast_vote, vote_like_a_browser, voter_somewhere
 from tests.factories import NomineeFactory
 from voting.models import AuditEntry, Vote
-from voting.sharing.stats import (
-    STATS_SALT,
-    DayVotes,
-    nominee_stats,
-    stats_path,
-    stats_token,
-    votes_per_channel,
-    votes_per_day,
-)
+from voting.sharing.stats import DayVotes, nominee_stats, votes_per_channel, votes_per_day
 from voting.sharing.stats_views import day_chart, nice_ceiling
 from voting.standings.services import standings_recompute
 

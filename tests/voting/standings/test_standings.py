@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from tests.ballots import cast_vote, vote_like_a_browser, voter_somewhere
 from tests.factories import CategoryFactory, NomineeFactory
-from voting.ballot.services import votes_set_status
+from voting.integrity.holds import votes_set_status
 from voting.models import Standing, StandingsSnapshot, TallyDelta, Vote
 from voting.standings.services import raw_counts, standings_rebuild, standings_recompute
 
@@ -204,7 +204,7 @@ def test_pages_say_how_fresh_the_standings_are(client, field):
 
 
 def test_a_burst_of_votes_asks_for_one_recompute(field, monkeypatch, settings):
-    from voting import tasks
+    from voting.standings import tasks
 
     settings.STANDINGS_NUDGE_SECONDS = 60
     sent = []
@@ -219,7 +219,7 @@ def test_a_burst_of_votes_asks_for_one_recompute(field, monkeypatch, settings):
 
 
 def test_a_broken_broker_never_fails_a_vote(field, monkeypatch):
-    from voting import tasks
+    from voting.standings import tasks
 
     def broker_down(*args, **kwargs):
         raise ConnectionRefusedError("broker down")

@@ -19,7 +19,7 @@ from tests.ballots import cast_vote, voter_somewhere
 from tests.factories import NomineeFactory
 from voting.models import Standing, TallyDelta
 from voting.standings.services import raw_counts, standings_recompute
-from voting.tasks import standings_recompute_task
+from voting.standings.tasks import standings_recompute_task
 
 ROOT = Path(__file__).resolve().parents[3]
 CELERY = str(Path(sys.executable).with_name("celery"))
@@ -204,7 +204,7 @@ def test_the_beat_schedule_catches_up_when_the_broker_was_down_for_votes(process
     script = (
         "import django, time; django.setup();"
         "from django.utils import timezone; from awards.models import Nominee;"
-        "from tests.ballots import cast_vote; from voting.ballot.voters import Voter;"
+        "from tests.ballots import cast_vote; from voting.vocabulary import Voter;"
         "import uuid; t = time.monotonic();"
         f"ids = {[n.pk for n in nominees]};"
         "[cast_vote(nominee=Nominee.objects.select_related('award').get(pk=i), "

@@ -12,10 +12,11 @@ from datetime import timedelta
 from django.db import transaction
 
 from laurel.lib.net import networks_of
-from voting.ballot.services import assessment_follow_up, votes_set_status
-from voting.ballot.voters import Voter
 from voting.integrity.assess import Reason, integrity_assess
+from voting.integrity.holds import votes_set_status
+from voting.integrity.tasks import assessment_follow_up
 from voting.models import Vote
+from voting.vocabulary import Voter
 
 BATCH = 500
 
