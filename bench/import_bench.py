@@ -11,7 +11,6 @@ and the re-import of the same file (every row unchanged). Target: each under 10 
 Writes bench/results/import_bench_<database>.json; exits 0 when every step meets the target.
 """
 
-import argparse
 import io
 import os
 import statistics
@@ -25,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "awards.settings")
 
-from bench.stack import save_results  # noqa: E402
+from bench.stack import arguments, save_results  # noqa: E402
 
 TARGET_SECONDS = 10.0
 ROWS = 984
@@ -80,9 +79,7 @@ def timed(award, csv_data: bytes, photos: bytes, *, dry_run: bool) -> tuple[floa
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
+    args = arguments(__doc__, repeats=(3, "runs of each step, each on a fresh award"))
     import django
 
     django.setup()
@@ -110,19 +107,8 @@ def main() -> int:
     for step, seconds in medians.items():
         print(f"  {step:<10} {seconds:6.2f} s   runs {steps[step]}   rows {totals[step]}")
     print(f"{'PASS' if ok else 'FAIL'}: each step under {TARGET_SECONDS:.0f} s")
-    save_results(
-        "import_bench",
-        {
-            "benchmark": "import 984 nominees with photos: preview, import, re-import",
-            "database": connection.vendor,
-            "median_seconds": medians,
-            "runs": steps,
-            "rows": totals,
-            "target_seconds": TARGET_SECONDS,
-            "pass": ok,
-        },
-        stem=f"import_bench_{connection.vendor}",
-    )
+    found = {"median_seconds": medians, "runs": steps, "rows": totals, "pass": ok}
+    save_results(found, stem=f"import_bench_{connection.vendor}")
     return 0 if ok else 1
 
 

@@ -13,7 +13,6 @@ which Laurel does not install. Exit 1 unless the phone's median for the check in
 maximum difficulty, is at most 3 s.
 """
 
-import argparse
 import asyncio
 import json
 import os
@@ -30,6 +29,8 @@ import altcha
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.stack import arguments, save_results  # noqa: E402
+
 VENDOR = ROOT / "static" / "vendor" / "altcha"
 DIFFICULTIES = [5_000, 20_000, 50_000, 100_000, 200_000]
 # (label, algorithm, cost per attempt, worker), compared at one attempt per `cost` of difficulty;
@@ -185,16 +186,16 @@ def per_attempt(spent: dict) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=10, help="phone solves per cell (10)")
-    parser.add_argument("--native-samples", type=int, default=20, help="native solves (20)")
-    parser.add_argument("--throttle", type=float, default=4, help="CPU slow-down for a phone (4)")
-    args = parser.parse_args()
+    args = arguments(
+        __doc__,
+        samples=(10, "phone solves per cell"),
+        native_samples=(20, "native solves per cell"),
+        throttle=(4.0, "CPU slow-down for a phone"),
+    )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "awards.settings")
     import django
 
     django.setup()
-    from bench.stack import save_results
     from voting import pow
 
     runs = [(label, d) for label, *_ in ALGORITHMS for d in DIFFICULTIES]
@@ -225,7 +226,7 @@ def main() -> int:
     print("PASS" if passed else "FAIL", "(the check in use, at the award's maximum difficulty)")
     config = vars(args) | {"in_use": [pow.ALGORITHM, pow.COST, pow.WORK_PER_ATTEMPT]}
     found = {"rows": rows, "per_attempt": cost, "passed": passed}
-    save_results("pow_bench", {"config": config} | found)
+    save_results({"config": config} | found)
     return 0 if passed else 1
 
 

@@ -10,7 +10,6 @@ signed cookie) with its own one-time token and solved proof of work, from its ow
 generated here before each vote run, for nominees taken in turn; wrk sends each one once.
 """
 
-import argparse
 import math
 import multiprocessing
 import random
@@ -26,25 +25,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.stack import Stack, save_results, wrk
+from bench.stack import WRK_THREADS, Stack, arguments, save_results, sql
 
 AWARD = "sbia-2012"
-BARE_REF = "bench-bare"  # bench/urls.py marks the bare view's rows with it
 DIFFICULTY = 50
 TARGET = 0.60  # vote/bare requests/s
-WRK_THREADS = 2
-DONE_LUA = """
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format('WRK {"requests": %d, "seconds": %f, "non_2xx": %d, ' ..
-    '"socket_errors": %d, "p50_ms": %f, "p99_ms": %f}\\n', summary.requests,
-    summary.duration / 1e6, e.status, e.connect + e.read + e.write + e.timeout,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
-end
-"""
-BARE_LUA = 'wrk.method = "POST"\n' + DONE_LUA
-VOTE_LUA = (
-    """
+BARE_LUA = 'wrk.method = "POST"\n'
+VOTE_LUA = """
 -- Thread n sends the lines of <file>.<n> once each, in order: a token is never sent twice.
 local requests, sent, threads = {}, 0, 0
 function setup(thread) thread:set("id", threads); threads = threads + 1 end
@@ -66,8 +53,6 @@ function request()
   return requests[sent]
 end
 """
-    + DONE_LUA
-)
 
 NOMINEES: list[tuple[int, str]] = []  # (pk, slug), shuffled; set before the generator forks
 ISSUED = datetime.now(UTC)
@@ -116,18 +101,6 @@ def generate(path: Path, first: int, count: int, threads: int) -> None:
         Path(f"{path}.{n}").write_text("\n".join(lines[n::threads]) + "\n")
 
 
-ROOTS: dict[str, int] = {}  # role -> pid of the stack's processes, for cores_by_role
-
-
-def run_wrk(url: str, script: Path, seconds: int, args, *script_args: str) -> dict:
-    command = ["wrk", f"-t{WRK_THREADS}", f"-c{args.connections}", f"-d{seconds}s"]
-    command += ["--timeout", "10s", "-s", str(script), url, "--", *script_args]
-    result, stderr = wrk(command, timeout=seconds + 120, roots=ROOTS)
-    result["ok_2xx"] = result["requests"] - result["non_2xx"]
-    result["exhausted"] = "EXHAUSTED" in stderr
-    return result
-
-
 def preflight(url: str) -> None:
     """One generated vote by hand: it must count, or the generator is wrong."""
     path, body, cookie, address = vote_line(-1).split("\t")
@@ -142,16 +115,8 @@ def preflight(url: str) -> None:
         sys.exit(f"a generated vote was not counted: {answer}")
 
 
-def table_updates() -> dict[str, int]:
-    """Rows updated so far, per table: a vote should only ever insert."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT relname, n_tup_upd FROM pg_stat_user_tables")
-        return dict(cursor.fetchall())
-
-
 def database_counts() -> dict:
+    from bench.urls import BARE_REF
     from voting.models import Ballot, Vote
 
     votes = Vote.objects.exclude(ref=BARE_REF)
@@ -168,14 +133,15 @@ def database_counts() -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=20, help="seconds per run (20)")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of bare + vote (3)")
-    parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds per endpoint (3)")
-    parser.add_argument("--connections", type=int, default=64, help="wrk connections (64)")
-    args = parser.parse_args()
-
-    with Stack(settings="bench.settings") as stack:
+    args = arguments(
+        __doc__,
+        duration=(20, "seconds per run"),
+        rounds=(3, "rounds of bare + vote"),
+        warmup=(3, "warm-up seconds per endpoint"),
+        connections=(64, "wrk connections"),
+    )
+    updates = "SELECT relname, n_tup_upd FROM pg_stat_user_tables"  # a vote should only insert
+    with Stack() as stack:
         from django import db
 
         from awards.models import Award, Nominee
@@ -187,23 +153,19 @@ def main() -> int:
         random.Random(1).shuffle(NOMINEES)
         db.connections.close_all()  # before the generator forks; and its statistics flush
         time.sleep(1)
-        updates_before = table_updates()
+        updates_before = dict(sql(updates))
         stack.start(workers=3, threads=4)
-        ROOTS["web"] = stack.processes["gunicorn"].pid
         preflight(stack.url)
-        (stack.dir / "bare.lua").write_text(BARE_LUA)
-        (stack.dir / "vote.lua").write_text(VOTE_LUA)
         runs: dict[str, list[dict]] = {"bare": [], "vote": []}
         for round_ in range(args.rounds + 1):  # round 0 is the warm-up
-            seconds = args.duration if round_ else args.warmup
-            bare = run_wrk(f"{stack.url}/bench/insert/", stack.dir / "bare.lua", seconds, args)
+            seconds, c = (args.duration if round_ else args.warmup), args.connections
+            bare = stack.wrk("/bench/insert/", BARE_LUA, seconds=seconds, connections=c)
             # Enough for 30% more than the bare view's best rate: a vote does more work.
             count = math.ceil(1.3 * max(run["rps"] for run in [*runs["bare"], bare]) * seconds)
             votes = stack.dir / f"votes{round_}"
             # Each batch goes on where the last run stopped, so nominees stay evenly spread.
-            first = sum(run["requests"] for run in runs["vote"])
-            generate(votes, first, count, WRK_THREADS)
-            vote = run_wrk(stack.url, stack.dir / "vote.lua", seconds, args, str(votes))
+            generate(votes, sum(run["requests"] for run in runs["vote"]), count, WRK_THREADS)
+            vote = stack.wrk("/", VOTE_LUA, str(votes), seconds=seconds, connections=c)
             for name, run in (("bare", bare), ("vote", vote)):
                 runs[name].append(run)
                 print(
@@ -216,7 +178,7 @@ def main() -> int:
         time.sleep(1)
         db.connections.close_all()
         counts = database_counts()
-        updated = {t: n - updates_before.get(t, 0) for t, n in table_updates().items()}
+        updated = {t: n - updates_before.get(t, 0) for t, n in sql(updates)}
         updated = {table: n for table, n in updated.items() if n}
         problems = [f"server log: {line}" for line in stack.errors()[:20]]
 
@@ -224,33 +186,24 @@ def main() -> int:
     bare, vote = ({k: statistics.median(r[k] for r in runs[n][1:]) for k in keys} for n in runs)
     # Capacity: counted votes a second per core each part of the stack used (README's arithmetic).
     per_core = {
-        role: statistics.median(
-            run["rps"] / run["cores"][role] for run in runs["vote"][1:] if run["cores"].get(role)
-        )
+        role: statistics.median(run["rps"] / run["cores"][role] for run in runs["vote"][1:])
         for role in ("web", "postgres", "redis")
         if all(run["cores"].get(role) for run in runs["vote"][1:])
     }
     ratio = vote["rps"] / bare["rps"]
-    answered = {name: sum(run["ok_2xx"] for run in runs[name]) for name in runs}
+    answered = {n: sum(r["requests"] - r["non_2xx"] for r in runs[n]) for n in runs}
     answered["vote"] += 1  # the preflight
     # wrk stops the clock with up to one request in flight per connection; they still land.
     in_flight = {n: sum(args.connections + r["socket_errors"] for r in runs[n]) for n in runs}
     rows = {"bare": counts["bare_rows"], "vote": counts["vote_rows"]}
     rows_ok = all(0 <= rows[n] - answered[n] <= in_flight[n] for n in runs)
     rows_ok &= counts["vote_rows"] == counts["ballots"] == counts["voters"]
-    for name, measured in runs.items():
-        for i, run in enumerate(measured):
-            found = {
-                "other processes used the CPU": run["busy_elsewhere"],
-                "wrk ran out of requests": run["exhausted"],
-                "non-2xx answers": run["non_2xx"],
-                "socket errors": run["socket_errors"],
-            }
-            problems += [f"{name} run {i}: {what}: {n}" for what, n in found.items() if n]
+    problems += [
+        f"{n} run {i}: {p}" for n in runs for i, r in enumerate(runs[n]) for p in r["problems"]
+    ]
     problems += [] if rows_ok else ["database rows do not match the 2xx answers"]
     problems += [f"rows updated during the runs: {updated}"] if updated else []
     passed = ratio >= TARGET and not problems
-
     per_round = [
         v["rps"] / b["rps"] for b, v in zip(runs["bare"][1:], runs["vote"][1:], strict=True)
     ]
@@ -270,22 +223,16 @@ Database: {rows["vote"]} votes, {counts["ballots"]} ballots, {counts["voters"]} 
 Rows updated during the runs (pg_stat_user_tables): {sum(updated.values())}
 Votes a second per core used: {", ".join(f"{role} {n:.0f}" for role, n in per_core.items())}
 Proof of work at difficulty {DIFFICULTY}, to spare the generator: the server checks a solution \
-with one HMAC whatever the difficulty.""")
+with one HMAC whatever the difficulty.
+{"PASS" if passed else "FAIL"}""")
     for problem in problems:
         print(f"PROBLEM: {problem}", file=sys.stderr)
     counts |= {"answered_2xx": answered, "rows_ok": rows_ok, "rows_updated": updated}
     config = vars(args) | {"wrk_threads": WRK_THREADS, "pow_difficulty": DIFFICULTY}
     median = {"bare": bare, "vote": vote, "ratio": ratio, "target": TARGET, "per_core": per_core}
     save_results(
-        "vote_bench",
-        {
-            "config": config,
-            "median": median,
-            "passed": passed,
-            "database": counts,
-            "problems": problems,
-            "runs": runs,
-        },
+        {"config": config, "median": median, "passed": passed, "database": counts}
+        | {"problems": problems, "runs": runs}
     )
     return 0 if passed else 1
 
