@@ -138,16 +138,11 @@ def main() -> int:
             for name in ratios:
                 pair = []
                 for measured in (BARE, name):
+                    label = f"{f'round {round_}' if round_ else 'warm-up'} {measured}"
                     run = stack.wrk(pages[measured], seconds=seconds, header=PROXY_HEADER,
-                                    connections=args.connections)  # fmt: skip
+                                    connections=args.connections, label=label)  # fmt: skip
                     runs[measured].append(run)
                     pair.append(run["rps"])
-                    print(
-                        f"{f'round {round_}' if round_ else 'warm-up'} {measured}: "
-                        f"{run['rps']:.0f} req/s, p50 {run['p50_ms']:.1f} ms, "
-                        f"p99 {run['p99_ms']:.1f} ms",
-                        flush=True,
-                    )
                 if round_:
                     ratios[name].append(pair[1] / pair[0])
         rss_pages = worker_rss_mb(stack.processes["gunicorn"].pid)

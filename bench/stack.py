@@ -22,6 +22,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -136,19 +137,14 @@ class Stack:
     def spawn(self, name: str, *args: str) -> None:
         with open(self.dir / f"{name}.log", "wb") as log:
             # A session of its own: Ctrl-C reaches this script, which then stops it in order.
+            output = {"stdout": log, "stderr": log, "stdin": subprocess.DEVNULL}
+            command = [BIN / name, *args]
             self.processes[name] = subprocess.Popen(
-                [BIN / name, *args],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=log,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
+                command, cwd=ROOT, env=self.env, start_new_session=True, **output
             )
 
     def answers(self, path: str) -> bool:
-        """Whether the server answers at all: /healthz may say 503 (say, standings not yet
-        recomputed with no beat running), which still means it is up."""
+        """Whether the server answers at all (a 503 from /healthz, say with no beat, is up)."""
         try:
             with urllib.request.urlopen(self.url + path, timeout=2):
                 return True
@@ -171,19 +167,19 @@ class Stack:
 
     def errors(self) -> list[str]:
         """Lines of the processes' logs that report an error (Django logs each 500 with one)."""
-        lines = []
-        for name in self.processes:
-            text = (self.dir / f"{name}.log").read_text(errors="replace")
-            for line in text.splitlines():
-                if any(word in line for word in ("Traceback", "ERROR", "CRITICAL", "Error:")):
-                    lines.append(f"{name}: {line.strip()}")
-        return lines
+        return [
+            f"{name}: {line.strip()}"
+            for name in self.processes
+            for line in (self.dir / f"{name}.log").read_text(errors="replace").splitlines()
+            if any(word in line for word in ("Traceback", "ERROR", "CRITICAL", "Error:"))
+        ]
 
     def wrk(self, path: str, lua: str = "", *args: str, seconds: int, connections: int = 64,
-            header: str = "") -> dict:  # fmt: skip
+            header: str = "", label: str = "") -> dict:  # fmt: skip
         """wrk -t2 against `path` with the Lua script `lua` (given `args`), to which a done()
         reporting in JSON is added: requests/s, p50, p99, the cores each part of the stack and
-        other processes used over the run, and `problems`: what makes the run doubtful."""
+        other processes used over the run, and `problems`: what makes the run doubtful. Printed
+        under `label`, if given."""
         wait_until_quiet()  # another test run on this machine would skew the figures
         script = Path(tempfile.mkstemp(suffix=".lua", dir=self.dir)[1])
         script.write_text(lua + DONE_LUA)
@@ -198,9 +194,8 @@ class Stack:
             sys.exit(f"wrk failed:\n{done.stdout}\n{done.stderr}")
         run = json.loads(found[1])
         run["rps"] = run["requests"] / run["seconds"]
-        run["busy_elsewhere"] = busy_elsewhere(cpu, after, elapsed)
         roots = {"web" if n == "gunicorn" else n: p.pid for n, p in self.processes.items()}
-        run["cores"] = cores_by_role(cpu, after, elapsed, roots)
+        run["cores"], run["busy_elsewhere"] = cpu_used(cpu, after, elapsed, roots)
         doubts = {
             "non-2xx answers": run["non_2xx"],
             "socket errors": run["socket_errors"],
@@ -209,7 +204,29 @@ class Stack:
             "wrk ran out of requests": "EXHAUSTED" in done.stderr,
         }
         run["problems"] = [f"{what}: {n}" for what, n in doubts.items() if n]
+        if label:
+            print(
+                f"{label}: {run['rps']:.0f} req/s, p50 {run['p50_ms']:.1f} ms, p99 "
+                f"{run['p99_ms']:.1f} ms, non-2xx {run['non_2xx']}, socket errors "
+                f"{run['socket_errors']}",
+                flush=True,
+            )
         return run
+
+
+def medians(runs: list[dict]) -> dict:
+    """Median requests/s, p50 and p99 of wrk runs."""
+    return {key: statistics.median(run[key] for run in runs) for key in ("rps", "p50_ms", "p99_ms")}
+
+
+def problems_of(runs: dict[str, list[dict]]) -> list[str]:
+    """Every doubtful wrk run, by name and number."""
+    return [
+        f"{name} run {i}: {p}"
+        for name in runs
+        for i, r in enumerate(runs[name])
+        for p in r["problems"]
+    ]
 
 
 def arguments(doc: str, **options: tuple) -> argparse.Namespace:
@@ -277,11 +294,7 @@ def psql(*commands: str) -> None:
 
 
 def redis_flush() -> None:
-    with socket.create_connection(("127.0.0.1", 6379), timeout=5) as redis:
-        redis.sendall(f"SELECT {REDIS_DB}\r\nFLUSHDB\r\n".encode())
-        replies = b""
-        while replies.count(b"\r\n") < 2:
-            replies += redis.recv(64) or b"\r\n\r\n"
+    subprocess.run(["redis-cli", "-n", str(REDIS_DB), "FLUSHDB"], check=True, capture_output=True)
 
 
 def wait_until_quiet() -> None:
@@ -289,44 +302,29 @@ def wait_until_quiet() -> None:
     waited = time.monotonic()
     while time.monotonic() - waited < QUIET["limit"]:
         before, _ = cpu_seconds(), time.sleep(2)
-        busy = busy_elsewhere(before, cpu_seconds(), 2)
-        if not busy:
+        if not (busy := cpu_used(before, cpu_seconds(), 2)[1]):
             return
         print(f"waiting for a quiet machine: {busy}", flush=True)
 
 
-def busy_elsewhere(before: dict, after: dict, seconds: float) -> dict[str, float]:
-    """Cores used by processes outside this benchmark, by name, when they add up to a quarter.
-
-    PostgreSQL and Redis are left out: they serve the benchmark too.
-    """
+def cpu_used(before: dict, after: dict, seconds: float, roots: dict | None = None) -> tuple:
+    """Cores used between two cpu_seconds(): by each part of the stack (the processes under
+    each of `roots`, role -> pid; PostgreSQL and Redis by name), and by processes outside the
+    benchmark, by name, when those add up to a quarter of a core."""
     parents = {pid: ppid for pid, (ppid, _, _) in after.items()}
-    busy: dict[str, float] = {}
+    owner = {pid: role for role, pid in (roots or {}).items()} | {os.getpid(): ""}
+    cores: dict[str, float] = {}
+    elsewhere: dict[str, float] = {}
     for pid, (_, name, used) in after.items():
         share = (used - before.get(pid, (0, "", 0.0))[2]) / seconds
-        if share > 0.02 and name not in ("postgres", "redis-server"):
-            while pid > 1 and pid != os.getpid():
-                pid = parents.get(pid, 0)
-            if pid != os.getpid():
-                busy[name] = round(busy.get(name, 0) + share, 2)
-    return busy if sum(busy.values()) >= 0.25 else {}
-
-
-def cores_by_role(before: dict, after: dict, seconds: float, roots: dict[str, int]) -> dict:
-    """Cores each part of the stack used: the processes under each of `roots` (name -> pid),
-    and PostgreSQL and Redis by name."""
-    parents = {pid: ppid for pid, (ppid, _, _) in after.items()}
-    owner = {pid: role for role, pid in roots.items()}
-    cores: dict[str, float] = {}
-    for pid, (_, name, used) in after.items():
-        role = {"postgres": "postgres", "redis-server": "redis"}.get(name)
-        ancestor = pid
+        role, ancestor = {"postgres": "postgres", "redis-server": "redis"}.get(name), pid
         while role is None and ancestor > 1:
             role, ancestor = owner.get(ancestor), parents.get(ancestor, 0)
-        if role is not None:
-            share = (used - before.get(pid, (0, "", 0.0))[2]) / seconds
+        if role:
             cores[role] = round(cores.get(role, 0.0) + share, 3)
-    return cores
+        elif role is None and share > 0.02:
+            elsewhere[name] = round(elsewhere.get(name, 0.0) + share, 2)
+    return cores, elsewhere if sum(elsewhere.values()) >= 0.25 else {}
 
 
 def cpu_seconds() -> dict[int, tuple[int, str, float]]:

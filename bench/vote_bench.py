@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.stack import WRK_THREADS, Stack, arguments, save_results, sql
+from bench.stack import WRK_THREADS, Stack, arguments, medians, problems_of, save_results, sql
 
 AWARD = "sbia-2012"
 DIFFICULTY = 50
@@ -159,21 +159,18 @@ def main() -> int:
         runs: dict[str, list[dict]] = {"bare": [], "vote": []}
         for round_ in range(args.rounds + 1):  # round 0 is the warm-up
             seconds, c = (args.duration if round_ else args.warmup), args.connections
-            bare = stack.wrk("/bench/insert/", BARE_LUA, seconds=seconds, connections=c)
+            label = f"round {round_}" if round_ else "warm-up"
+            bare = stack.wrk("/bench/insert/", BARE_LUA, seconds=seconds, connections=c,
+                             label=f"{label} bare")  # fmt: skip
             # Enough for 30% more than the bare view's best rate: a vote does more work.
             count = math.ceil(1.3 * max(run["rps"] for run in [*runs["bare"], bare]) * seconds)
             votes = stack.dir / f"votes{round_}"
             # Each batch goes on where the last run stopped, so nominees stay evenly spread.
             generate(votes, sum(run["requests"] for run in runs["vote"]), count, WRK_THREADS)
-            vote = stack.wrk("/", VOTE_LUA, str(votes), seconds=seconds, connections=c)
-            for name, run in (("bare", bare), ("vote", vote)):
-                runs[name].append(run)
-                print(
-                    f"{f'round {round_}' if round_ else 'warm-up'} {name}: {run['rps']:.0f} "
-                    f"req/s, p50 {run['p50_ms']:.1f} ms, p99 {run['p99_ms']:.1f} ms, non-2xx "
-                    f"{run['non_2xx']}, socket errors {run['socket_errors']}",
-                    flush=True,
-                )
+            vote = stack.wrk("/", VOTE_LUA, str(votes), seconds=seconds, connections=c,
+                             label=f"{label} vote")  # fmt: skip
+            runs["bare"].append(bare)
+            runs["vote"].append(vote)
         stack.stop()  # requests in flight finish before the rows are counted
         time.sleep(1)
         db.connections.close_all()
@@ -182,8 +179,7 @@ def main() -> int:
         updated = {table: n for table, n in updated.items() if n}
         problems = [f"server log: {line}" for line in stack.errors()[:20]]
 
-    keys = ("rps", "p50_ms", "p99_ms")
-    bare, vote = ({k: statistics.median(r[k] for r in runs[n][1:]) for k in keys} for n in runs)
+    bare, vote = medians(runs["bare"][1:]), medians(runs["vote"][1:])
     # Capacity: counted votes a second per core each part of the stack used (README's arithmetic).
     per_core = {
         role: statistics.median(run["rps"] / run["cores"][role] for run in runs["vote"][1:])
@@ -198,9 +194,7 @@ def main() -> int:
     rows = {"bare": counts["bare_rows"], "vote": counts["vote_rows"]}
     rows_ok = all(0 <= rows[n] - answered[n] <= in_flight[n] for n in runs)
     rows_ok &= counts["vote_rows"] == counts["ballots"] == counts["voters"]
-    problems += [
-        f"{n} run {i}: {p}" for n in runs for i, r in enumerate(runs[n]) for p in r["problems"]
-    ]
+    problems += problems_of(runs)
     problems += [] if rows_ok else ["database rows do not match the 2xx answers"]
     problems += [f"rows updated during the runs: {updated}"] if updated else []
     passed = ratio >= TARGET and not problems
