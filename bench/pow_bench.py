@@ -192,7 +192,7 @@ def main() -> int:
         native_samples=(20, "native solves per cell"),
         throttle=(4.0, "CPU slow-down for a phone"),
     )
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "awards.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     import django
 
     django.setup()
