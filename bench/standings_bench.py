@@ -122,55 +122,33 @@ def vacuum(*tables: str) -> None:
         sql(f"VACUUM ANALYZE {table}")
 
 
-class Votes:
-    """Votes and their tally changes, generated in SQL: one bulk load, then batches."""
+def add_votes(award, first: int, last: int, seed: int, *, bulk: bool = False) -> None:
+    """Votes number first..last (spread over 30 days as if `last` were all) and their tally
+    changes: into empty tables as a bulk load, or as ordinary inserts with every index live."""
+    from django.db import transaction
 
-    def __init__(self, award, n: int, seed: int):
-        self.award, self.total, self.seed, self.batches = award, n, seed, 0
+    sql("SELECT setseed(%s)", [(hash((seed, first)) % 2_000_001) / 1_000_000 - 1])
+    after = sql("SELECT coalesce(max(id), 0) FROM voting_vote")[0][0]
+    params = {"award": award.pk, "start": award.voting_opens, "n": last, "slots": SLOTS}
+    params |= {"voters": max(1000, last // 4), "first": first, "last": last}
+    if bulk:
+        bulk_load("voting_vote", [VOTES_SQL], params)
+        bulk_load("voting_tallydelta", DELTAS_SQL, {"after": after})
+        return vacuum("voting_vote", "voting_tallydelta")
+    with transaction.atomic():
+        sql(VOTES_SQL, params)
+        for statement in DELTAS_SQL:
+            sql(statement, {"after": after})
 
-    def params(self, first: int, last: int) -> dict:
-        return {
-            "award": self.award.pk,
-            "start": self.award.voting_opens,
-            "n": self.total,
-            "voters": max(1000, self.total // 4),
-            "slots": SLOTS,
-            "first": first,
-            "last": last,
-        }
 
-    def setseed(self, salt: int) -> None:
-        sql("SELECT setseed(%s)", [(hash((self.seed, salt)) % 2_000_001) / 1_000_000 - 1])
+def void_some(newest: int) -> None:
+    """10 counted votes up to id `newest` voided through the application's votes_set_status."""
+    from voting.services import votes_set_status
 
-    def load(self) -> None:
-        """Every vote and its changes, into empty tables, as a bulk load."""
-        self.setseed(self.total)
-        bulk_load("voting_vote", [VOTES_SQL], self.params(1, self.total))
-        self.deltas()
-        vacuum("voting_vote", "voting_tallydelta")
-
-    def deltas(self) -> None:
-        bulk_load("voting_tallydelta", DELTAS_SQL, {"after": 0})
-
-    def batch(self, size: int) -> None:
-        """`size` new votes with their changes (ordinary inserts, every index and key live),
-        and 10 older counted votes voided through the application's votes_set_status."""
-        from django.db import transaction
-
-        from voting.services import votes_set_status
-
-        self.batches += 1
-        self.setseed(1_000_000 + self.batches)
-        after = sql("SELECT coalesce(max(id), 0) FROM voting_vote")[0][0]
-        self.total += size
-        with transaction.atomic():
-            sql(VOTES_SQL, self.params(self.total - size + 1, self.total))
-            for statement in DELTAS_SQL:
-                sql(statement, {"after": after})
-        low = random.Random(self.batches).randint(1, max(1, after - 1000))
-        older = "SELECT id FROM voting_vote WHERE id BETWEEN %s AND %s AND status = 'counted'"
-        older = [row[0] for row in sql(older + " ORDER BY id LIMIT 10", [low, after])]
-        votes_set_status(vote_ids=older, status="void")
+    low = random.Random(newest).randint(1, max(1, newest - 1000))
+    older = "SELECT id FROM voting_vote WHERE id BETWEEN %s AND %s AND status = 'counted'"
+    older = [row[0] for row in sql(older + " ORDER BY id LIMIT 10", [low, newest])]
+    votes_set_status(vote_ids=older, status="void")
 
 
 def timed(call, award_id: int) -> dict:
@@ -243,15 +221,22 @@ def run_size(award, n: int, args) -> dict:
     def pending_again() -> None:
         zero_standings()
         sql("TRUNCATE voting_tallydelta")
-        votes.deltas()
+        bulk_load("voting_tallydelta", DELTAS_SQL, {"after": 0})
         vacuum("voting_tallydelta")
+
+    def batch(size: int) -> None:
+        """`size` new votes since the last recompute, and 10 older ones voided."""
+        newest = sql("SELECT max(id) FROM voting_vote")[0][0]
+        total[0] += size
+        add_votes(award, total[0] - size + 1, total[0], args.seed)
+        void_some(newest)
 
     print(f"--- {n:,} votes", flush=True)
     wait_until_quiet()
     sql("TRUNCATE voting_vote, voting_tallydelta")
     zero_standings()
-    votes, began = Votes(award, n, args.seed), time.monotonic()
-    votes.load()
+    total, began = [n], time.monotonic()
+    add_votes(award, 1, n, args.seed, bulk=True)
     out: dict = {"load_s": round(time.monotonic() - began, 1), "scenarios": {}}
     out["pending"] = sql("SELECT count(*) FROM voting_tallydelta")[0][0]
     out["by_status"] = dict(sql("SELECT status, count(*) FROM voting_vote GROUP BY status"))
@@ -261,10 +246,10 @@ def run_size(award, n: int, args) -> dict:
     exact["after catch-up"] = exactness(award.pk)
     first, *_ = args.batches
     # The catch-up's drained rows are still dead in voting_tallydelta until a vacuum.
-    found[f"steady_{first}_unvacuumed"] = scenario(calls(args.repeats, lambda: votes.batch(first)))
+    found[f"steady_{first}_unvacuumed"] = scenario(calls(args.repeats, lambda: batch(first)))
     vacuum("voting_tallydelta")
     for size in args.batches:
-        found[f"steady_{size}"] = scenario(calls(args.repeats, lambda s=size: votes.batch(s)))
+        found[f"steady_{size}"] = scenario(calls(args.repeats, lambda s=size: batch(s)))
     found["idle"] = scenario(calls(args.repeats))
     exact["after steady and idle"] = exactness(award.pk)
     found["full_rebuild"] = scenario(calls(args.rebuild_repeats, call=standings_rebuild))
