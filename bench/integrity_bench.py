@@ -2,13 +2,10 @@
 
     .venv/bin/python bench/integrity_bench.py [--people 300] [--parallel 8] [--votes 300]
 
-Targets (the issue): at least 99% counted of honest first votes, of the honest fans of the
-nominee a saboteur attacks and of honest people who click within a second; at most 2% of each
-cheater's votes counted and 5% of all of theirs; 0 server errors; on PostgreSQL, Redis, gunicorn
-gthread 3x4 and a Celery worker. Every client comes through a trusted proxy (loopback) with its
-address in X-Forwarded-For and names itself in its user agent; votes are counted from the
-database once the worker has applied the cluster holds. bench/README.md describes the crowd and
-the cheaters.
+Targets: at least 99% counted of honest first votes, of the honest fans of the nominee a
+saboteur attacks and of honest people who click within a second; at most 2% of each cheater's
+votes counted and 5% of all of theirs; 0 server errors. bench/README.md describes the crowd and
+the cheaters; votes are counted from the database once the Celery worker has settled.
 """
 
 import asyncio
@@ -31,31 +28,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from playwright.async_api import async_playwright
 
-from bench.stack import (
-    Stack,
-    arguments,
-    cpu_seconds,
-    cpu_used,
-    percentiles,
-    save_results,
-    wait_until_quiet,
-)
+from bench import stack as bench
 
 AWARD = "sbia-2012"
 MARK = "LaurelBench/"  # every user agent ends with MARK + who: honest-17, cheater-4-..., ...
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0"
-CHROMIUM = {
-    "executable_path": "/usr/bin/chromium",
-    "headless": True,
-    "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-}
 # Honest rows at least; each script kind at most, and all scripts together at most.
 HONEST_TARGET, CHEATER_TARGET, ALL_CHEATERS_TARGET = 0.99, 0.02, 0.05
-HONEST_ROWS = (
-    "honest first votes",
-    "honest fans of the attacked rival",
-    "honest fast clickers, first votes",
-)
+HONEST_ROWS = ("honest first votes", "honest fans of the attacked rival")
+HONEST_ROWS += ("honest fast clickers, first votes",)
 FAST_SHARE, RIVAL_FANS = 0.15, 20  # honest people who click within a second; the rival's fans
 # Addresses honest people share: (kind, share of the crowd, IPv4 address or IPv6 /48).
 SHARED = [
@@ -232,7 +213,7 @@ def script_cheater(name: str, url: str, slug: str, votes: int, progress: str) ->
         one(0)  # the capture: one good vote, as a browser sends it
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(one, range(1 if captured else 0, votes)))
-    return {**stats, "solve_s": percentiles([round(s, 2) for s in solving])}
+    return {**stats, "solve_s": bench.percentiles([round(s, 2) for s in solving])}
 
 
 def farmed_cookie(rng: random.Random) -> dict:
@@ -293,7 +274,7 @@ async def interleaved(url: str, people: list[Person], targets: dict, args, workd
     errors: list[str] = []
     progress, total, cast = workdir / "progress", sum(len(p.votes) for p in people), [0]
     nice = workdir / "nice-chromium"  # cheater 6's browser, too, takes only spare CPU
-    nice.write_text(f'#!/bin/sh\nexec nice -n 19 {CHROMIUM["executable_path"]} "$@"\n')
+    nice.write_text(f'#!/bin/sh\nexec nice -n 19 {bench.CHROMIUM["executable_path"]} "$@"\n')
     nice.chmod(0o755)
 
     async def person(browser, slots, p: Person) -> list[dict]:
@@ -328,8 +309,10 @@ async def interleaved(url: str, people: list[Person], targets: dict, args, workd
             if not name.startswith("6")
         }
         async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(**CHROMIUM)
-            cheater = await playwright.chromium.launch(**CHROMIUM | {"executable_path": str(nice)})
+            browser = await playwright.chromium.launch(**bench.CHROMIUM)
+            cheater = await playwright.chromium.launch(
+                **bench.CHROMIUM | {"executable_path": str(nice)}
+            )
             slots, six = asyncio.Semaphore(args.parallel), []
             lanes = asyncio.gather(headless(cheater, six), headless(cheater, six))
             honest = await asyncio.gather(*(person(browser, slots, p) for p in people))
@@ -340,7 +323,7 @@ async def interleaved(url: str, people: list[Person], targets: dict, args, workd
         "sent": len(six),
         **Counter(vote["outcome"] for vote in six),
         "server_errors": 0,  # its 5xx are among the pages' errors
-        "pow_ms": percentiles([vote["pow_ms"] for vote in six]),
+        "pow_ms": bench.percentiles([vote["pow_ms"] for vote in six]),
     }
     return honest, cheats, errors
 
@@ -374,7 +357,7 @@ def vote_rows() -> tuple[dict, dict]:
 
     honest, cheaters = {}, {name: [] for name in CHEATERS}
     rows = Vote.objects.filter(user_agent__contains=MARK).values_list(
-        "user_agent", "nominee__slug", "status", "reasons", "verified"
+        "user_agent", "nominee__slug", "status", "reasons"
     )
     for agent, slug, *row in rows:
         who = agent.rsplit(MARK, 1)[1]
@@ -386,14 +369,14 @@ def vote_rows() -> tuple[dict, dict]:
 
 
 def held_for(rows) -> dict[str, int]:
-    held = (reasons.split() for status, reasons, _ in rows if status == "quarantined")
+    held = (reasons.split() for status, reasons in rows if status == "quarantined")
     return dict(Counter(code for codes in held for code in codes).most_common())
 
 
 def tally(people: list[Person], honest: list, honest_rows: dict, cheats: dict, cheater_rows: dict):
     """Sent, counted, held and refused, for the honest crowd and for each cheater."""
     votes = [
-        (p, vote, honest_rows.get((p.id, vote["slug"]), ("refused", "", False)))
+        (p, vote, honest_rows.get((p.id, vote["slug"]), ("refused", "")))
         for p, cast in zip(people, honest, strict=True)
         for vote in cast
     ]
@@ -417,8 +400,8 @@ def tally(people: list[Person], honest: list, honest_rows: dict, cheats: dict, c
         "table": table,
         "honest_held_for": held_for(honest_rows.values()),
         "honest_outcomes": Counter(vote["outcome"] for _, vote, _ in votes),
-        "pow_ms": percentiles([vote["pow_ms"] for vote in js]),
-        "pow_hashes": percentiles([vote["work"] for vote in js]),
+        "pow_ms": bench.percentiles([vote["pow_ms"] for vote in js]),
+        "pow_hashes": bench.percentiles([vote["work"] for vote in js]),
         "cheaters": {
             name: {"held_for": held_for(cheater_rows[name]), **cheats[name]} for name in CHEATERS
         },
@@ -437,7 +420,7 @@ def percent(part: int, whole: int) -> float:
 
 
 def main() -> int:
-    args = arguments(
+    args = bench.arguments(
         __doc__,
         people=(300, "honest people"),
         parallel=(8, "honest browsers at once"),
@@ -445,7 +428,7 @@ def main() -> int:
         seed=(2012, "the crowd's random seed"),
     )
     rng = random.Random(args.seed)
-    with Stack() as stack:
+    with bench.Stack() as stack:
         from django import db
 
         from awards.models import Nominee
@@ -459,11 +442,11 @@ def main() -> int:
         rival_fans(people, targets["8-saboteur"], rng)
         db.connections.close_all()
         stack.start(celery=True)
-        wait_until_quiet()  # the browsers' proof of work shares two cores with everything else
-        cpu, began = cpu_seconds(), time.time()
+        bench.wait_until_quiet()  # the browsers' proof of work shares two cores with everything else
+        cpu, began = bench.cpu_seconds(), time.time()
         crowd = interleaved(stack.url, people, targets, args, stack.dir)
         honest, cheats, errors = asyncio.run(crowd)
-        busy = cpu_used(cpu, cpu_seconds(), time.time() - began)[1]
+        busy = bench.cpu_used(cpu, bench.cpu_seconds(), time.time() - began)[1]
         seconds = {"traffic": round(time.time() - began), "settle": round(settle())}
         honest_rows, cheater_rows = vote_rows()
         stack.stop()
@@ -488,24 +471,16 @@ def main() -> int:
                 f"{row['refused']:>8} {row['pct']:>7}%"
                 + (f"  (target {sign} {share:.0%})" if sign else "")
             )
-        print(
-            f"Honest proof of work, navigation to field filled: {result['pow_ms']} ms, {result['pow_hashes']} hashes"
-        )
-        print(
-            f"Honest votes held for {result['honest_held_for']}; they saw {dict(result['honest_outcomes'])}"
-        )
-        for name, cheater in result["cheaters"].items():
-            print(f"  {name}: {cheater}")
+        # The honest browsers' proof of work: ms from navigation to the altcha field filled.
+        details = ("pow_ms", "pow_hashes", "honest_held_for", "honest_outcomes")
+        details = {key: result[key] for key in details} | result["cheaters"]
+        print("\n".join(f"  {key}: {dict(value)}" for key, value in details.items()))
         print(f"Server errors: {len(errors)}" + "".join(f"\n  {error}" for error in errors[:20]))
         print("PASS" if passed else "FAIL")
         aims = {"honest": HONEST_TARGET, "cheater": CHEATER_TARGET, "all": ALL_CHEATERS_TARGET}
-        crowd = {
-            "people": Counter(p.kind for p in people),
-            "cheaters": CHEATERS,
-            "targets": targets,
-        }
+        crowd = {"people": Counter(p.kind for p in people), "targets": targets}
         result |= {"passed": passed, "seconds": seconds, "busy_elsewhere": busy, "errors": errors}
-        save_results({"config": vars(args) | {"targets": aims}, "crowd": crowd, **result})
+        bench.save_results({"config": vars(args) | {"targets": aims}, "crowd": crowd, **result})
     return 0 if passed else 1
 
 

@@ -41,6 +41,8 @@ if not re.fullmatch(r"[a-z_][a-z0-9_]*", DATABASE):
 # The project's WSGI application and Celery app, as deployed.
 WSGI, CELERY_APP = "awards.wsgi", "awards"
 WRK_THREADS = 2
+CHROMIUM = {"executable_path": "/usr/bin/chromium", "headless": True}  # Debian's, for Playwright
+CHROMIUM["args"] = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 QUIET = {"limit": 900.0}  # seconds to wait for a quiet machine before measuring; 0 with --busy-ok
 DONE_LUA = """
 function done(summary, latency, requests)
