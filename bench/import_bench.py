@@ -3,12 +3,8 @@
     .venv/bin/python bench/import_bench.py [--repeats 3]          # embedded mode (SQLite)
     LAUREL_MODE=real DATABASE_URL=... REDIS_URL=... SECRET_KEY=... .venv/bin/python bench/import_bench.py
 
-Creates a throwaway test database (Django's ``test_`` copy of the configured one), an award with
-the demo's six categories, and a CSV of 984 rows in the demo's shape, every row with links, a
-handle and a photo from a zip of 984 small JPEGs. Times, each the median of ``--repeats`` runs
-on a fresh award: the preview (``dry_run=True``, what the admin's first step does), the import
-and the re-import of the same file (every row unchanged). Target: each under 10 seconds.
-Writes bench/results/import_bench_<database>.json; exits 0 when every step meets the target.
+In a throwaway test database, each step the median of --repeats runs on a fresh award.
+Target: each under 10 seconds. Writes bench/results/import_bench_<database>.json.
 """
 
 import io

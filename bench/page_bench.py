@@ -2,14 +2,9 @@
 
     .venv/bin/python bench/page_bench.py [--duration 10] [--rounds 3] [--page "nominee page"]...
 
-Target (the issue): the nominee page, the award home, the overall standings and their JSON each
-reach at least 90% of the bare view's requests/s, and a web worker's memory (RSS) stays under
-100 MB. The memory is read after the page runs and a mixed run over every other public URL
-(share image, badges, QR codes, calendar reminder, gallery, rules...), so that each worker has
-loaded what a real night makes it load. gunicorn gthread 3x4, PostgreSQL, Redis; 20,000
-counted votes over the demo award's 984 nominees (Zipf), standings recomputed every 5 s as the
-beat does. wrk sends no cookies, so every nominee-page request is a first-time visitor who gets
-a fresh voter cookie, CSRF token and vote token; nor Accept-Encoding, as when the issue measured.
+Target: the nominee page, the award home, the overall standings and their JSON each reach at
+least 90% of the bare view's requests/s, and a web worker's RSS stays under 100 MB after a mixed
+run over every other public URL. wrk sends no cookies: each nominee-page request is a first visit.
 """
 
 import random
