@@ -3,15 +3,10 @@
     .venv/bin/python bench/import_bench.py [--repeats 3]          # embedded mode (SQLite)
     LAUREL_MODE=real DATABASE_URL=... REDIS_URL=... SECRET_KEY=... .venv/bin/python bench/import_bench.py
 
-Creates a throwaway test database (Django's ``test_`` copy of the configured one), an award with
-the demo's six categories, and a CSV of 984 rows in the demo's shape, every row with links, a
-handle and a photo from a zip of 984 small JPEGs. Times, each the median of ``--repeats`` runs
-on a fresh award: the preview (``dry_run=True``, what the admin's first step does), the import
-and the re-import of the same file (every row unchanged). Target: each under 10 seconds.
-Writes bench/results/import_bench_<database>.json; exits 0 when every step meets the target.
+In a throwaway test database, each step the median of --repeats runs on a fresh award.
+Target: each under 10 seconds. Writes bench/results/import_bench_<database>.json.
 """
 
-import argparse
 import io
 import os
 import statistics
@@ -23,9 +18,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "laurel.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 
-from bench.stack import save_results  # noqa: E402
+from bench.stack import arguments, save_results  # noqa: E402
 
 TARGET_SECONDS = 10.0
 ROWS = 984
@@ -34,7 +29,7 @@ ROWS = 984
 def sample_files() -> tuple[bytes, bytes]:
     from PIL import Image
 
-    from awards.management.commands.seed_demo import CATEGORIES
+    from voting.management.commands.seed_demo import CATEGORIES
 
     lines = ["name,category,headline,bio,links,handle,photo"]
     photos = io.BytesIO()
@@ -52,8 +47,8 @@ def sample_files() -> tuple[bytes, bytes]:
 
 
 def fresh_award(number: int):
-    from awards.management.commands.seed_demo import CATEGORIES
     from awards.models import Award, Category
+    from voting.management.commands.seed_demo import CATEGORIES
 
     now = datetime.now(UTC)
     award = Award.objects.create(
@@ -80,9 +75,7 @@ def timed(award, csv_data: bytes, photos: bytes, *, dry_run: bool) -> tuple[floa
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
+    args = arguments(__doc__, repeats=(3, "runs of each step, each on a fresh award"))
     import django
 
     django.setup()
@@ -110,19 +103,8 @@ def main() -> int:
     for step, seconds in medians.items():
         print(f"  {step:<10} {seconds:6.2f} s   runs {steps[step]}   rows {totals[step]}")
     print(f"{'PASS' if ok else 'FAIL'}: each step under {TARGET_SECONDS:.0f} s")
-    save_results(
-        "import_bench",
-        {
-            "benchmark": "import 984 nominees with photos: preview, import, re-import",
-            "database": connection.vendor,
-            "median_seconds": medians,
-            "runs": steps,
-            "rows": totals,
-            "target_seconds": TARGET_SECONDS,
-            "pass": ok,
-        },
-        stem=f"import_bench_{connection.vendor}",
-    )
+    found = {"median_seconds": medians, "runs": steps, "rows": totals, "pass": ok}
+    save_results(found, stem=f"import_bench_{connection.vendor}")
     return 0 if ok else 1
 
 

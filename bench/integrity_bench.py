@@ -2,16 +2,12 @@
 
     .venv/bin/python bench/integrity_bench.py [--people 300] [--parallel 8] [--votes 300]
 
-Targets (the issue): at least 99% counted of honest first votes, of the honest fans of the
-nominee a saboteur attacks and of honest people who click within a second; at most 2% of each
-cheater's votes counted and 5% of all of theirs; 0 server errors; on PostgreSQL, Redis, gunicorn
-gthread 3x4 and a Celery worker. Every client comes through a trusted proxy (loopback) with its
-address in X-Forwarded-For and names itself in its user agent; votes are counted from the
-database once the worker has applied the cluster holds. bench/README.md describes the crowd and
-the cheaters.
+Targets: at least 99% counted of honest first votes, of the honest fans of the nominee a
+saboteur attacks and of honest people who click within a second; at most 2% of each cheater's
+votes counted and 5% of all of theirs; 0 server errors. bench/README.md describes the crowd and
+the cheaters; votes are counted from the database once the Celery worker has settled.
 """
 
-import argparse
 import asyncio
 import base64
 import html
@@ -32,23 +28,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from playwright.async_api import async_playwright
 
-from bench.stack import Stack, busy_elsewhere, cpu_seconds, save_results, wait_until_quiet
+from bench import stack as bench
 
 AWARD = "sbia-2012"
 MARK = "LaurelBench/"  # every user agent ends with MARK + who: honest-17, cheater-4-..., ...
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0"
-CHROMIUM = {
-    "executable_path": "/usr/bin/chromium",
-    "headless": True,
-    "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-}
 # Honest rows at least; each script kind at most, and all scripts together at most.
 HONEST_TARGET, CHEATER_TARGET, ALL_CHEATERS_TARGET = 0.99, 0.02, 0.05
-HONEST_ROWS = (
-    "honest first votes",
-    "honest fans of the attacked rival",
-    "honest fast clickers, first votes",
-)
+HONEST_ROWS = ("honest first votes", "honest fans of the attacked rival")
+HONEST_ROWS += ("honest fast clickers, first votes",)
 FAST_SHARE, RIVAL_FANS = 0.15, 20  # honest people who click within a second; the rival's fans
 # Addresses honest people share: (kind, share of the crowd, IPv4 address or IPv6 /48).
 SHARED = [
@@ -58,20 +46,10 @@ SHARED = [
     ("office-2", 0.07, "198.51.100.20"),
     ("carrier-ipv6", 0.11, "2a02:8109:b6c0"),  # each phone its own /64 in the carrier's /48
 ]
-CHEATERS = {
-    "1a-clears-cookies": "a script: no cookies kept, one address, no browser check",
-    "1b-clears-cookies-pow": "the same, solving the browser check in Python",
-    "2-replay": "one captured good vote replayed verbatim, from its address and others",
-    "3a-rotates-in-a-64": "a new address inside one IPv6 /64 for every vote",
-    "3b-rotates-64s-in-a-48": "a new /64 inside one IPv6 /48 for every vote",
-    "4-carrier-nat": "a script behind carrier NAT 1, shared with honest voters",
-    "5-rented-proxies": "150 addresses in different /24s, two votes each",
-    "6-headless-chromium": "Chromium with JavaScript, one address, a new context per vote",
-    "7-pool-40": "the proof-of-work solver through 40 rented addresses in 20 /24s",
-    "8-saboteur": "a burst at a rival with honest fans: 8 addresses in 8 /24s, checks solved",
-    "9-cookie-farm": "cookies minted a day before, one address: page, then post, no check, no wait",
-    "9b-cookie-farm-pow": "the same, solving the check in Python but posting at once",
-}
+# The ten kinds of cheater, as bench/README.md describes them (1a, 1b, 2, ...).
+CHEATERS = """1a-clears-cookies 1b-clears-cookies-pow 2-replay 3a-rotates-in-a-64 3b-rotates-64s-in-a-48
+4-carrier-nat 5-rented-proxies 6-headless-chromium 7-pool-40 8-saboteur 9-cookie-farm
+9b-cookie-farm-pow""".split()
 SOLVED_JS = """() => { const field = document.querySelector('input[name=altcha]');
   return field && field.value ? [performance.now(), field.value] : false; }"""
 
@@ -235,7 +213,7 @@ def script_cheater(name: str, url: str, slug: str, votes: int, progress: str) ->
         one(0)  # the capture: one good vote, as a browser sends it
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(one, range(1 if captured else 0, votes)))
-    return {**stats, "solve_s": summary([round(s, 2) for s in solving])}
+    return {**stats, "solve_s": bench.percentiles([round(s, 2) for s in solving])}
 
 
 def farmed_cookie(rng: random.Random) -> dict:
@@ -296,7 +274,7 @@ async def interleaved(url: str, people: list[Person], targets: dict, args, workd
     errors: list[str] = []
     progress, total, cast = workdir / "progress", sum(len(p.votes) for p in people), [0]
     nice = workdir / "nice-chromium"  # cheater 6's browser, too, takes only spare CPU
-    nice.write_text(f'#!/bin/sh\nexec nice -n 19 {CHROMIUM["executable_path"]} "$@"\n')
+    nice.write_text(f'#!/bin/sh\nexec nice -n 19 {bench.CHROMIUM["executable_path"]} "$@"\n')
     nice.chmod(0o755)
 
     async def person(browser, slots, p: Person) -> list[dict]:
@@ -331,8 +309,10 @@ async def interleaved(url: str, people: list[Person], targets: dict, args, workd
             if not name.startswith("6")
         }
         async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(**CHROMIUM)
-            cheater = await playwright.chromium.launch(**CHROMIUM | {"executable_path": str(nice)})
+            browser = await playwright.chromium.launch(**bench.CHROMIUM)
+            cheater = await playwright.chromium.launch(
+                **bench.CHROMIUM | {"executable_path": str(nice)}
+            )
             slots, six = asyncio.Semaphore(args.parallel), []
             lanes = asyncio.gather(headless(cheater, six), headless(cheater, six))
             honest = await asyncio.gather(*(person(browser, slots, p) for p in people))
@@ -343,7 +323,7 @@ async def interleaved(url: str, people: list[Person], targets: dict, args, workd
         "sent": len(six),
         **Counter(vote["outcome"] for vote in six),
         "server_errors": 0,  # its 5xx are among the pages' errors
-        "pow_ms": summary([vote["pow_ms"] for vote in six]),
+        "pow_ms": bench.percentiles([vote["pow_ms"] for vote in six]),
     }
     return honest, cheats, errors
 
@@ -377,7 +357,7 @@ def vote_rows() -> tuple[dict, dict]:
 
     honest, cheaters = {}, {name: [] for name in CHEATERS}
     rows = Vote.objects.filter(user_agent__contains=MARK).values_list(
-        "user_agent", "nominee__slug", "status", "reasons", "verified"
+        "user_agent", "nominee__slug", "status", "reasons"
     )
     for agent, slug, *row in rows:
         who = agent.rsplit(MARK, 1)[1]
@@ -388,32 +368,24 @@ def vote_rows() -> tuple[dict, dict]:
     return honest, cheaters
 
 
-def summary(values: list) -> dict:
-    values = sorted(value for value in values if value is not None)
-    at = lambda share: values[min(len(values) - 1, int(share * len(values)))]  # noqa: E731
-    return {"n": len(values), "median": at(0.5), "p90": at(0.9), "max": at(1)} if values else {}
-
-
 def held_for(rows) -> dict[str, int]:
-    codes = Counter(
-        c for status, reasons, _ in rows if status == "quarantined" for c in reasons.split()
-    )
-    return dict(codes.most_common())
+    held = (reasons.split() for status, reasons in rows if status == "quarantined")
+    return dict(Counter(code for codes in held for code in codes).most_common())
 
 
 def tally(people: list[Person], honest: list, honest_rows: dict, cheats: dict, cheater_rows: dict):
     """Sent, counted, held and refused, for the honest crowd and for each cheater."""
     votes = [
-        (p, vote, honest_rows.get((p.id, vote["slug"]), ("refused", "", False)))
+        (p, vote, honest_rows.get((p.id, vote["slug"]), ("refused", "")))
         for p, cast in zip(people, honest, strict=True)
         for vote in cast
     ]
-    firsts = [(p, row) for p, vote, row in votes if vote["slug"] == p.votes[0]]
+    firsts = [(p, row[0]) for p, vote, row in votes if vote["slug"] == p.votes[0]]
     first, fans, fast = HONEST_ROWS
-    statuses = {first: [row[0] for _, row in firsts]}
+    statuses = {first: [status for _, status in firsts]}
     statuses["honest, all votes"] = [row[0] for *_, row in votes]
-    statuses[fans] = [row[0] for p, row in firsts if p.kind == "rival-fan"]
-    statuses[fast] = [row[0] for p, row in firsts if p.fast]
+    statuses[fans] = [status for p, status in firsts if p.kind == "rival-fan"]
+    statuses[fast] = [status for p, status in firsts if p.fast]
     for name in CHEATERS:
         recorded = [row[0] for row in cheater_rows[name]]
         statuses[name] = recorded + ["refused"] * (cheats[name].get("sent", 0) - len(recorded))
@@ -423,36 +395,24 @@ def tally(people: list[Person], honest: list, honest_rows: dict, cheats: dict, c
         counted, held = rows.count("counted"), rows.count("quarantined")
         table[who] = {"sent": len(rows), "counted": counted, "held": held}
         table[who] |= {"refused": len(rows) - counted - held, "pct": percent(counted, len(rows))}
-    by_address = {}
-    for kind in sorted({p.kind for p in people}):
-        first = [row[0] for p, row in firsts if p.kind == kind]
-        with_js = [(vote, row) for p, vote, row in votes if p.kind == kind and p.javascript]
-        by_address[kind] = {
-            "people": len(first),
-            "first_counted_pct": percent(first.count("counted"), len(first)),
-            "pow_ms": summary([vote["pow_ms"] for vote, _ in with_js]),
-            "sent_without_pow": sum(not row[2] for _, row in with_js),
-        }
+    js = [vote for p, vote, _ in votes if p.javascript]
     return {
         "table": table,
-        "by_address": by_address,
         "honest_held_for": held_for(honest_rows.values()),
         "honest_outcomes": Counter(vote["outcome"] for _, vote, _ in votes),
-        "pow_ms": summary([vote["pow_ms"] for p, vote, _ in votes if p.javascript]),
-        "pow_hashes": summary([vote["work"] for p, vote, _ in votes if p.javascript]),
+        "pow_ms": bench.percentiles([vote["pow_ms"] for vote in js]),
+        "pow_hashes": bench.percentiles([vote["work"] for vote in js]),
         "cheaters": {
             name: {"held_for": held_for(cheater_rows[name]), **cheats[name]} for name in CHEATERS
         },
     }
 
 
-def target_of(who: str) -> tuple[bool, float] | None:
-    """(whether it is a floor, the share) for a row of the table; None for no target."""
-    if who == "honest, all votes":
-        return None
-    if who in HONEST_ROWS:
-        return True, HONEST_TARGET
-    return False, ALL_CHEATERS_TARGET if who == "all cheaters" else CHEATER_TARGET
+def target_of(who: str) -> tuple[str, float] | None:
+    """A row's target: at least a share for the honest rows, at most one for the cheaters."""
+    if who.startswith("honest"):
+        return (">=", HONEST_TARGET) if who in HONEST_ROWS else None
+    return "<=", ALL_CHEATERS_TARGET if who == "all cheaters" else CHEATER_TARGET
 
 
 def percent(part: int, whole: int) -> float:
@@ -460,14 +420,15 @@ def percent(part: int, whole: int) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--people", type=int, default=300, help="honest people (300)")
-    parser.add_argument("--parallel", type=int, default=8, help="honest browsers at once (8)")
-    parser.add_argument("--votes", type=int, default=300, help="votes per cheater (300)")
-    parser.add_argument("--seed", type=int, default=2012, help="the crowd's random seed")
-    args = parser.parse_args()
+    args = bench.arguments(
+        __doc__,
+        people=(300, "honest people"),
+        parallel=(8, "honest browsers at once"),
+        votes=(300, "votes per cheater"),
+        seed=(2012, "the crowd's random seed"),
+    )
     rng = random.Random(args.seed)
-    with Stack() as stack:
+    with bench.Stack() as stack:
         from django import db
 
         from awards.models import Nominee
@@ -481,59 +442,45 @@ def main() -> int:
         rival_fans(people, targets["8-saboteur"], rng)
         db.connections.close_all()
         stack.start(celery=True)
-        wait_until_quiet()  # the browsers' proof of work shares two cores with everything else
-        cpu, began = cpu_seconds(), time.time()
+        bench.wait_until_quiet()  # the browsers' proof of work shares two cores with everything else
+        cpu, began = bench.cpu_seconds(), time.time()
         crowd = interleaved(stack.url, people, targets, args, stack.dir)
         honest, cheats, errors = asyncio.run(crowd)
-        busy = busy_elsewhere(cpu, cpu_seconds(), time.time() - began)
+        busy = bench.cpu_used(cpu, bench.cpu_seconds(), time.time() - began)[1]
         seconds = {"traffic": round(time.time() - began), "settle": round(settle())}
         honest_rows, cheater_rows = vote_rows()
         stack.stop()
         errors += stack.errors()
-    errors += [
-        f"{name}: {c['server_errors']} 5xx" for name, c in cheats.items() if c["server_errors"]
-    ]
-    result = tally(people, honest, honest_rows, cheats, cheater_rows)
-    table = result["table"]
-    passed = not errors and all(
-        (table[who]["pct"] >= 100 * most) if honest else (table[who]["pct"] <= 100 * most)
-        for who in table
-        if (target := target_of(who)) is not None
-        for honest, most in [target]
-    )
-
-    print(
-        f"\n{len(people)} honest people in Chromium ({args.parallel} at once) and {len(CHEATERS)} "
-        f"cheaters: {seconds['traffic']} s of traffic, {seconds['settle']} s to settle"
-        + (f"; other processes used {busy} of the CPU" if busy else "")
-    )
-    print(f"  {'':<34} {'sent':>5} {'counted':>8} {'held':>5} {'refused':>8} {'counted':>8}")
-    for who, row in table.items():
-        aim = target_of(who)
-        target = f"  (target {'>=' if aim[0] else '<='} {aim[1]:.0%})" if aim else ""
+        errors += [
+            f"{name}: {c['server_errors']} 5xx" for name, c in cheats.items() if c["server_errors"]
+        ]
+        result = tally(people, honest, honest_rows, cheats, cheater_rows)
         print(
-            f"  {who:<34} {row['sent']:>5} {row['counted']:>8} {row['held']:>5} "
-            f"{row['refused']:>8} {row['pct']:>7}%{target}"
+            f"\n{len(people)} honest people in Chromium ({args.parallel} at once) and "
+            f"{len(CHEATERS)} cheaters: {seconds['traffic']} s of traffic, {seconds['settle']} s "
+            f"to settle" + (f"; other processes used {busy} of the CPU" if busy else "")
         )
-    print("Honest crowd by address; proof of work: ms from navigation to the altcha field filled")
-    for kind, row in result["by_address"].items():
-        print(
-            f"  {kind:<14} {row['people']:>4} people, first votes counted {row['first_counted_pct']}%,"
-            f" proof of work {row['pow_ms']}, JavaScript votes sent without it {row['sent_without_pow']}"
-        )
-    print(f"  all: proof of work {result['pow_ms']} ms, {result['pow_hashes']} hashes")
-    print(
-        f"Honest votes held for {result['honest_held_for']}; they saw {dict(result['honest_outcomes'])}"
-    )
-    for name, cheater in result["cheaters"].items():
-        print(f"  {name}: {cheater}")
-    print(f"Server errors: {len(errors)}" + "".join(f"\n  {error}" for error in errors[:20]))
-    print("PASS" if passed else "FAIL")
-    aims = {"honest": HONEST_TARGET, "cheater": CHEATER_TARGET, "all": ALL_CHEATERS_TARGET}
-    config = vars(args) | {"targets": aims}
-    crowd = {"people": Counter(p.kind for p in people), "cheaters": CHEATERS, "targets": targets}
-    result |= {"passed": passed, "seconds": seconds, "busy_elsewhere": busy, "errors": errors}
-    save_results("integrity_bench", {"config": config, "crowd": crowd, **result})
+        print(f"  {'':<34} {'sent':>5} {'counted':>8} {'held':>5} {'refused':>8} {'counted':>8}")
+        passed = not errors
+        for who, row in result["table"].items():
+            sign, share = target_of(who) or ("", 0)
+            if sign:
+                passed &= row["pct"] >= 100 * share if sign == ">=" else row["pct"] <= 100 * share
+            print(
+                f"  {who:<34} {row['sent']:>5} {row['counted']:>8} {row['held']:>5} "
+                f"{row['refused']:>8} {row['pct']:>7}%"
+                + (f"  (target {sign} {share:.0%})" if sign else "")
+            )
+        # The honest browsers' proof of work: ms from navigation to the altcha field filled.
+        details = ("pow_ms", "pow_hashes", "honest_held_for", "honest_outcomes")
+        details = {key: result[key] for key in details} | result["cheaters"]
+        print("\n".join(f"  {key}: {dict(value)}" for key, value in details.items()))
+        print(f"Server errors: {len(errors)}" + "".join(f"\n  {error}" for error in errors[:20]))
+        print("PASS" if passed else "FAIL")
+        aims = {"honest": HONEST_TARGET, "cheater": CHEATER_TARGET, "all": ALL_CHEATERS_TARGET}
+        crowd = {"people": Counter(p.kind for p in people), "targets": targets}
+        result |= {"passed": passed, "seconds": seconds, "busy_elsewhere": busy, "errors": errors}
+        bench.save_results({"config": vars(args) | {"targets": aims}, "crowd": crowd, **result})
     return 0 if passed else 1
 
 

@@ -2,18 +2,12 @@
 
     .venv/bin/python bench/pow_bench.py [--samples 10] [--native-samples 20] [--throttle 4]
 
-Challenges are made as voting/ballot/pow.py makes them (ALTCHA's deterministic mode: the counter is
-drawn below twice the attempts, so a solver expects that many), over the award's range of
-difficulties (base 5,000 to maximum 200,000), for SHA-256 and the costlier algorithms both
-altcha's Python package and its widget support, at one attempt per `cost` of difficulty.
-"Native" is altcha's own solver (the script's side); "phone" is Debian's Chromium at 390x844
-with a phone's user agent, its CPU slowed by `--throttle` (DevTools' CPU throttling), solving
-in the widget's Web Worker. Argon2id is left out: altcha's Python solver needs argon2-cffi,
-which Laurel does not install. Exit 1 unless the phone's median for the check in use, at the
-maximum difficulty, is at most 3 s.
+Challenges as voting/ballot/pow.py makes them, over the award's difficulties, for SHA-256, PBKDF2,
+scrypt and the check in use; "native" is altcha's Python solver, "phone" Debian's Chromium at
+phone size with its CPU slowed by --throttle, in the widget's Web Worker. Target: the phone's
+median for the check in use at the maximum difficulty is at most 3 s.
 """
 
-import argparse
 import asyncio
 import json
 import os
@@ -30,6 +24,8 @@ import altcha
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.stack import CHROMIUM, arguments, save_results  # noqa: E402
+
 VENDOR = ROOT / "static" / "vendor" / "altcha"
 DIFFICULTIES = [5_000, 20_000, 50_000, 100_000, 200_000]
 # (label, algorithm, cost per attempt, worker), compared at one attempt per `cost` of difficulty;
@@ -77,16 +73,12 @@ def challenge(label: str, difficulty: int) -> dict:
     if label == "in use":
         return pow.challenge_issue(token_nonce="bench", difficulty=difficulty, expires_at=expires)
     _label, algorithm, cost, _worker = next(a for a in ALGORITHMS if a[0] == label)
-    attempts = max(1, difficulty // cost)
-    return altcha.create_challenge(
-        algorithm,
-        cost=cost,
-        counter=secrets.randbelow(max(2 * attempts, 2)),
-        expires_at=expires,
-        data={"token": "bench"},
-        hmac_secret="bench",
-        hmac_key_secret="bench-key",
-    ).to_dict()
+    counter = secrets.randbelow(max(2 * (difficulty // cost), 2))  # attempts expected: counter
+    keys = {"hmac_secret": "bench", "hmac_key_secret": "bench-key", "data": {"token": "bench"}}
+    made = altcha.create_challenge(
+        algorithm, cost=cost, counter=counter, expires_at=expires, **keys
+    )
+    return made.to_dict()
 
 
 def native(label: str, difficulty: int, samples: int) -> list[tuple[float, int]]:
@@ -126,11 +118,7 @@ async def browser(folder: Path, runs: list, throttle: float, samples: int) -> di
         await route.fulfill(path=folder / path)
 
     async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu"],
-        )
+        chromium = await playwright.chromium.launch(**CHROMIUM)
         context = await chromium.new_context(
             viewport={"width": 390, "height": 844},
             is_mobile=True,
@@ -185,16 +173,16 @@ def per_attempt(spent: dict) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=10, help="phone solves per cell (10)")
-    parser.add_argument("--native-samples", type=int, default=20, help="native solves (20)")
-    parser.add_argument("--throttle", type=float, default=4, help="CPU slow-down for a phone (4)")
-    args = parser.parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "laurel.settings")
+    args = arguments(
+        __doc__,
+        samples=(10, "phone solves per cell"),
+        native_samples=(20, "native solves per cell"),
+        throttle=(4.0, "CPU slow-down for a phone"),
+    )
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     import django
 
     django.setup()
-    from bench.stack import save_results
     from voting.ballot import pow
 
     runs = [(label, d) for label, *_ in ALGORITHMS for d in DIFFICULTIES]
@@ -225,7 +213,7 @@ def main() -> int:
     print("PASS" if passed else "FAIL", "(the check in use, at the award's maximum difficulty)")
     config = vars(args) | {"in_use": [pow.ALGORITHM, pow.COST, pow.WORK_PER_ATTEMPT]}
     found = {"rows": rows, "per_attempt": cost, "passed": passed}
-    save_results("pow_bench", {"config": config} | found)
+    save_results({"config": config} | found)
     return 0 if passed else 1
 
 

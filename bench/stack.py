@@ -1,15 +1,18 @@
-"""The stack every benchmark runs against, started and stopped in one place.
+"""The stack every benchmark runs against, started and stopped in one place, and what they share.
 
-    with Stack() as stack:          # database laurel_bench recreated, migrated, seeded; Redis db 9
+    with Stack() as stack:          # the database recreated, migrated, seeded; its Redis database
         ...                         # emptied; Django set up in this process (same SECRET_KEY)
         stack.start(celery=True)    # gunicorn gthread on a free port (stack.url), a Celery worker
-        ...
+        stack.wrk("/bench/page/", seconds=10)
     # every process stopped, also on Ctrl-C, SIGTERM or an error
 
 Real mode (PostgreSQL on 127.0.0.1:5432 as postgres, Redis on 127.0.0.1:6379), with Laurel's
 defaults: the processes get only the variables below, whatever the calling shell exports.
+LAUREL_BENCH_DATABASE (laurel_bench) and LAUREL_BENCH_REDIS_DB (9) choose the database that is
+recreated and the Redis database that is emptied.
 """
 
+import argparse
 import fcntl
 import json
 import os
@@ -19,6 +22,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,12 +34,29 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-DATABASE = "laurel_bench"
-REDIS_DB = 9
+DATABASE = os.environ.get("LAUREL_BENCH_DATABASE", "laurel_bench")
+REDIS_DB = int(os.environ.get("LAUREL_BENCH_REDIS_DB", "9"))
+if not re.fullmatch(r"[a-z_][a-z0-9_]*", DATABASE):
+    sys.exit(f"LAUREL_BENCH_DATABASE must be a plain lower-case name, not {DATABASE!r}")
+# The project's WSGI application and Celery app, as deployed.
+WSGI, CELERY_APP = "laurel.wsgi", "laurel"
+WRK_THREADS = 2
+CHROMIUM = {"executable_path": "/usr/bin/chromium", "headless": True}  # Debian's, for Playwright
+CHROMIUM["args"] = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+QUIET = {"limit": 900.0}  # seconds to wait for a quiet machine before measuring; 0 with --busy-ok
+DONE_LUA = """
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRK {"requests": %d, "seconds": %f, "non_2xx": %d, ' ..
+    '"socket_errors": %d, "p50_ms": %f, "p99_ms": %f}\\n', summary.requests,
+    summary.duration / 1e6, e.status, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
+"""
 
 
 class Stack:
-    def __init__(self, settings: str = "laurel.settings"):
+    def __init__(self, settings: str = "bench.settings"):
         self.dir = Path(tempfile.mkdtemp(prefix="laurel-bench-"))
         self.url = ""
         self.processes: dict[str, subprocess.Popen] = {}
@@ -73,7 +94,6 @@ class Stack:
             for command in ("migrate --no-input", "collectstatic --no-input", "seed_demo"):
                 self.manage(*command.split())
             os.environ.update(self.env)
-            sys.path.insert(0, str(ROOT))
             import django
 
             django.setup()
@@ -103,25 +123,12 @@ class Stack:
         # As deployed (deploy/gunicorn.conf.py), on a port of its own.
         self.spawn(
             "gunicorn",
-            *("-c", "deploy/gunicorn.conf.py", "laurel.wsgi", "--bind", f"127.0.0.1:{port}"),
+            *("-c", "deploy/gunicorn.conf.py", WSGI, "--bind", f"127.0.0.1:{port}"),
             *("--workers", str(workers), "--threads", str(threads)),
         )
-        if celery:
-            # With the one beat a deployment runs (-B): standings, re-assessment after outages.
-            schedule = str(self.dir / "beat-schedule")
-            self.spawn(
-                "celery",
-                "-A",
-                "laurel",
-                "worker",
-                "-B",
-                "-s",
-                schedule,
-                "-l",
-                "WARNING",
-                "-Q",
-                "laurel",
-            )
+        if celery:  # with the one beat a deployment runs (-B): standings, re-assessments
+            beat = ["-B", "-s", str(self.dir / "beat-schedule")]
+            self.spawn("celery", "-A", CELERY_APP, "worker", *beat, *"-l WARNING -Q laurel".split())
         deadline = time.monotonic() + 60
         while not self.answers("/healthz"):
             exited = [name for name, p in self.processes.items() if p.poll() is not None]
@@ -132,19 +139,14 @@ class Stack:
     def spawn(self, name: str, *args: str) -> None:
         with open(self.dir / f"{name}.log", "wb") as log:
             # A session of its own: Ctrl-C reaches this script, which then stops it in order.
+            output = {"stdout": log, "stderr": log, "stdin": subprocess.DEVNULL}
+            command = [BIN / name, *args]
             self.processes[name] = subprocess.Popen(
-                [BIN / name, *args],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=log,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
+                command, cwd=ROOT, env=self.env, start_new_session=True, **output
             )
 
     def answers(self, path: str) -> bool:
-        """Whether the server answers at all: /healthz may say 503 (say, standings not yet
-        recomputed with no beat running), which still means it is up."""
+        """Whether the server answers at all (a 503 from /healthz, say with no beat, is up)."""
         try:
             with urllib.request.urlopen(self.url + path, timeout=2):
                 return True
@@ -167,31 +169,125 @@ class Stack:
 
     def errors(self) -> list[str]:
         """Lines of the processes' logs that report an error (Django logs each 500 with one)."""
-        lines = []
-        for name in self.processes:
-            text = (self.dir / f"{name}.log").read_text(errors="replace")
-            for line in text.splitlines():
-                if any(word in line for word in ("Traceback", "ERROR", "CRITICAL", "Error:")):
-                    lines.append(f"{name}: {line.strip()}")
-        return lines
+        return [
+            f"{name}: {line.strip()}"
+            for name in self.processes
+            for line in (self.dir / f"{name}.log").read_text(errors="replace").splitlines()
+            if any(word in line for word in ("Traceback", "ERROR", "CRITICAL", "Error:"))
+        ]
+
+    def wrk(self, path: str, lua: str = "", *args: str, seconds: int, connections: int = 64,
+            header: str = "", label: str = "") -> dict:  # fmt: skip
+        """wrk -t2 against `path` with the Lua script `lua` (given `args`), to which a done()
+        reporting in JSON is added: requests/s, p50, p99, the cores each part of the stack and
+        other processes used over the run, and `problems`: what makes the run doubtful. Printed
+        under `label`, if given."""
+        wait_until_quiet()  # another test run on this machine would skew the figures
+        script = Path(tempfile.mkstemp(suffix=".lua", dir=self.dir)[1])
+        script.write_text(lua + DONE_LUA)
+        command = ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s"]
+        command += ["--timeout", "10s", "-s", str(script), *(["-H", header] if header else [])]
+        cpu, began = cpu_seconds(), time.monotonic()
+        command += [self.url + path, "--", *args]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120)
+        elapsed, after = time.monotonic() - began, cpu_seconds()
+        found = re.search(r"^WRK (\{.*\})$", done.stdout, re.MULTILINE)
+        if done.returncode or not found:
+            sys.exit(f"wrk failed:\n{done.stdout}\n{done.stderr}")
+        run = json.loads(found[1])
+        run["rps"] = run["requests"] / run["seconds"]
+        roots = {"web" if n == "gunicorn" else n: p.pid for n, p in self.processes.items()}
+        run["cores"], run["busy_elsewhere"] = cpu_used(cpu, after, elapsed, roots)
+        doubts = {
+            "non-2xx answers": run["non_2xx"],
+            "socket errors": run["socket_errors"],
+            "other processes used the CPU": run["busy_elsewhere"],
+            # A script that sends each prepared request once says so when it runs out.
+            "wrk ran out of requests": "EXHAUSTED" in done.stderr,
+        }
+        run["problems"] = [f"{what}: {n}" for what, n in doubts.items() if n]
+        if label:
+            print(
+                f"{label}: {run['rps']:.0f} req/s, p50 {run['p50_ms']:.1f} ms, p99 "
+                f"{run['p99_ms']:.1f} ms, non-2xx {run['non_2xx']}, socket errors "
+                f"{run['socket_errors']}",
+                flush=True,
+            )
+        return run
 
 
-def save_results(name: str, results: dict, *, stem: str | None = None) -> None:
-    """bench/results/<stem or name>.json, with when, how and on what bench/<name>.py measured."""
+def medians(runs: list[dict]) -> dict:
+    """Median requests/s, p50 and p99 of wrk runs."""
+    return {key: statistics.median(run[key] for run in runs) for key in ("rps", "p50_ms", "p99_ms")}
+
+
+def problems_of(runs: dict[str, list[dict]]) -> list[str]:
+    """Every doubtful wrk run, by name and number."""
+    return [
+        f"{name} run {i}: {p}"
+        for name in runs
+        for i, r in enumerate(runs[name])
+        for p in r["problems"]
+    ]
+
+
+def arguments(doc: str, **options: tuple) -> argparse.Namespace:
+    """The command line: each option name=(default, help); every benchmark also takes
+    --busy-ok, to measure without waiting for a quiet machine."""
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    for name, (default, text) in options.items():
+        flag = "--" + name.replace("_", "-")
+        if default is None:
+            parser.add_argument(flag, action="append", help=text)
+        else:
+            parser.add_argument(
+                flag, type=type(default), default=default, help=f"{text} ({default})"
+            )
+    parser.add_argument("--busy-ok", action="store_true", help="do not wait for a quiet machine")
+    args = parser.parse_args()
+    QUIET["limit"] = 0 if args.busy_ok else QUIET["limit"]
+    return args
+
+
+def save_results(results: dict, *, stem: str = "") -> None:
+    """bench/results/<stem, or the script's name>.json, with when, how, on what and at which
+    commit the script measured."""
     import django
     from django.db import connection
 
+    script = Path(sys.argv[0]).name
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     about = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": " ".join([".venv/bin/python", f"bench/{name}.py", *sys.argv[1:]]),
+        "command": " ".join([".venv/bin/python", f"bench/{script}", *sys.argv[1:]]),
+        "commit": commit.stdout.strip(),
         "machine": {"cpu_cores": os.cpu_count(), "python": platform.python_version()},
         "versions": {
             "django": django.get_version(),
             connection.vendor: ".".join(map(str, connection.get_database_version())),
         },
     }
-    path = ROOT / "bench" / "results" / f"{stem or name}.json"
+    path = ROOT / "bench" / "results" / f"{stem or Path(script).stem}.json"
     path.write_text(json.dumps(about | results, indent=1, default=str) + "\n")
+    print(f"results: {path.relative_to(ROOT)}")
+
+
+def percentiles(values: list) -> dict:
+    """n, median, p90 and max of the values that are not None."""
+    values = sorted(value for value in values if value is not None)
+    at = lambda share: values[min(len(values) - 1, int(share * len(values)))]  # noqa: E731
+    return {"n": len(values), "median": at(0.5), "p90": at(0.9), "max": at(1)} if values else {}
+
+
+def sql(statement: str, params=None) -> list[tuple]:
+    """Rows of one statement on Django's connection (none for a statement that returns none)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall() if cursor.description else []
 
 
 def psql(*commands: str) -> None:
@@ -200,78 +296,37 @@ def psql(*commands: str) -> None:
 
 
 def redis_flush() -> None:
-    with socket.create_connection(("127.0.0.1", 6379), timeout=5) as redis:
-        redis.sendall(f"SELECT {REDIS_DB}\r\nFLUSHDB\r\n".encode())
-        replies = b""
-        while replies.count(b"\r\n") < 2:
-            replies += redis.recv(64) or b"\r\n\r\n"
+    subprocess.run(["redis-cli", "-n", str(REDIS_DB), "FLUSHDB"], check=True, capture_output=True)
 
 
-def wrk(
-    command: list[str], *, timeout: float, wait: bool = True, roots: dict[str, int] | None = None
-) -> tuple[dict, str]:
-    """Run wrk, whose Lua script's done() prints one line "WRK {json}": that JSON with requests/s
-    and, over the run, the cores other processes used (and, given `roots`, the cores each part
-    of the stack used), and wrk's stderr. A failed run ends the benchmark."""
-    if wait:
-        wait_until_quiet()  # another test run on this machine would skew the figures
-    cpu, began = cpu_seconds(), time.monotonic()
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-    elapsed, after = time.monotonic() - began, cpu_seconds()
-    found = re.search(r"^WRK (\{.*\})$", done.stdout, re.MULTILINE)
-    if done.returncode or not found:
-        sys.exit(f"wrk failed:\n{done.stdout}\n{done.stderr}")
-    result = json.loads(found[1])
-    result["rps"] = result["requests"] / result["seconds"]
-    result["busy_elsewhere"] = busy_elsewhere(cpu, after, elapsed)
-    if roots is not None:
-        result["cores"] = cores_by_role(cpu, after, elapsed, roots)
-    return result, done.stderr
-
-
-def wait_until_quiet(limit: float = 900) -> None:
-    """Wait (at most `limit` seconds) while other processes keep the CPU busy: a test run, say."""
+def wait_until_quiet() -> None:
+    """Wait (at most QUIET["limit"] seconds) while other processes keep the CPU busy."""
     waited = time.monotonic()
-    while time.monotonic() - waited < limit:
+    while time.monotonic() - waited < QUIET["limit"]:
         before, _ = cpu_seconds(), time.sleep(2)
-        busy = busy_elsewhere(before, cpu_seconds(), 2)
-        if not busy:
+        if not (busy := cpu_used(before, cpu_seconds(), 2)[1]):
             return
         print(f"waiting for a quiet machine: {busy}", flush=True)
 
 
-def busy_elsewhere(before: dict, after: dict, seconds: float) -> dict[str, float]:
-    """Cores used by processes outside this benchmark, by name, when they add up to a quarter.
-
-    PostgreSQL and Redis are left out: they serve the benchmark too.
-    """
+def cpu_used(before: dict, after: dict, seconds: float, roots: dict | None = None) -> tuple:
+    """Cores used between two cpu_seconds(): by each part of the stack (the processes under
+    each of `roots`, role -> pid; PostgreSQL and Redis by name), and by processes outside the
+    benchmark, by name, when those add up to a quarter of a core."""
     parents = {pid: ppid for pid, (ppid, _, _) in after.items()}
-    busy: dict[str, float] = {}
+    owner = {pid: role for role, pid in (roots or {}).items()} | {os.getpid(): ""}
+    cores: dict[str, float] = {}
+    elsewhere: dict[str, float] = {}
     for pid, (_, name, used) in after.items():
         share = (used - before.get(pid, (0, "", 0.0))[2]) / seconds
-        if share > 0.02 and name not in ("postgres", "redis-server"):
-            while pid > 1 and pid != os.getpid():
-                pid = parents.get(pid, 0)
-            if pid != os.getpid():
-                busy[name] = round(busy.get(name, 0) + share, 2)
-    return busy if sum(busy.values()) >= 0.25 else {}
-
-
-def cores_by_role(before: dict, after: dict, seconds: float, roots: dict[str, int]) -> dict:
-    """Cores each part of the stack used: the processes under each of `roots` (name -> pid, as
-    Stack.processes), and PostgreSQL and Redis by name."""
-    parents = {pid: ppid for pid, (ppid, _, _) in after.items()}
-    owner = {pid: role for role, pid in roots.items()}
-    cores: dict[str, float] = {}
-    for pid, (_, name, used) in after.items():
-        role = {"postgres": "postgres", "redis-server": "redis"}.get(name)
-        ancestor = pid
+        role, ancestor = {"postgres": "postgres", "redis-server": "redis"}.get(name), pid
         while role is None and ancestor > 1:
             role, ancestor = owner.get(ancestor), parents.get(ancestor, 0)
-        if role is not None:
-            share = (used - before.get(pid, (0, "", 0.0))[2]) / seconds
+        if role:
             cores[role] = round(cores.get(role, 0.0) + share, 3)
-    return cores
+        elif role is None and share > 0.02:
+            elsewhere[name] = round(elsewhere.get(name, 0.0) + share, 2)
+    return cores, elsewhere if sum(elsewhere.values()) >= 0.25 else {}
 
 
 def cpu_seconds() -> dict[int, tuple[int, str, float]]:

@@ -2,15 +2,11 @@
 
     .venv/bin/python bench/vote_bench.py [--duration 20] [--rounds 3] [--connections 64]
 
-Target (the issue): the vote endpoint reaches at least 60% of the requests/s of the bare view
-(bench/urls.py), and a vote updates no shared row. gunicorn gthread 3x4, PostgreSQL, Redis;
-wrk alternates bare and vote runs after a warm-up. Every vote request is a new voter (its own
-signed cookie) with its own one-time token and solved proof of work, from its own address
-(X-Forwarded-For from loopback, a trusted proxy), through the caps and signals. They are
-generated here before each vote run, for nominees taken in turn; wrk sends each one once.
+Target: the vote endpoint reaches at least 60% of the bare view's requests/s, and a vote updates
+no shared row. Every vote is a new voter with its own token, solved check and address, generated
+before each run and sent once by wrk (bench/README.md).
 """
 
-import argparse
 import math
 import multiprocessing
 import random
@@ -26,25 +22,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.stack import Stack, save_results, wrk
+from bench.stack import WRK_THREADS, Stack, arguments, medians, problems_of, save_results, sql
 
 AWARD = "sbia-2012"
-BARE_REF = "bench-bare"  # bench/urls.py marks the bare view's rows with it
 DIFFICULTY = 50
 TARGET = 0.60  # vote/bare requests/s
-WRK_THREADS = 2
-DONE_LUA = """
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format('WRK {"requests": %d, "seconds": %f, "non_2xx": %d, ' ..
-    '"socket_errors": %d, "p50_ms": %f, "p99_ms": %f}\\n', summary.requests,
-    summary.duration / 1e6, e.status, e.connect + e.read + e.write + e.timeout,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
-end
-"""
-BARE_LUA = 'wrk.method = "POST"\n' + DONE_LUA
-VOTE_LUA = (
-    """
+BARE_LUA = 'wrk.method = "POST"\n'
+VOTE_LUA = """
 -- Thread n sends the lines of <file>.<n> once each, in order: a token is never sent twice.
 local requests, sent, threads = {}, 0, 0
 function setup(thread) thread:set("id", threads); threads = threads + 1 end
@@ -66,9 +50,11 @@ function request()
   return requests[sent]
 end
 """
-    + DONE_LUA
-)
 
+COUNTS_SQL = """SELECT count(*) FILTER (WHERE ref = %(bare)s), count(*) FILTER (WHERE ref <> %(bare)s),
+(SELECT count(*) FROM voting_ballot), count(DISTINCT voter_key) FILTER (WHERE ref <> %(bare)s),
+count(*) FILTER (WHERE status = 'counted' AND ref <> %(bare)s),
+count(*) FILTER (WHERE status = 'quarantined' AND ref <> %(bare)s) FROM voting_vote"""
 NOMINEES: list[tuple[int, str]] = []  # (pk, slug), shuffled; set before the generator forks
 ISSUED = datetime.now(UTC)
 
@@ -116,18 +102,6 @@ def generate(path: Path, first: int, count: int, threads: int) -> None:
         Path(f"{path}.{n}").write_text("\n".join(lines[n::threads]) + "\n")
 
 
-ROOTS: dict[str, int] = {}  # role -> pid of the stack's processes, for cores_by_role
-
-
-def run_wrk(url: str, script: Path, seconds: int, args, *script_args: str) -> dict:
-    command = ["wrk", f"-t{WRK_THREADS}", f"-c{args.connections}", f"-d{seconds}s"]
-    command += ["--timeout", "10s", "-s", str(script), url, "--", *script_args]
-    result, stderr = wrk(command, timeout=seconds + 120, roots=ROOTS)
-    result["ok_2xx"] = result["requests"] - result["non_2xx"]
-    result["exhausted"] = "EXHAUSTED" in stderr
-    return result
-
-
 def preflight(url: str) -> None:
     """One generated vote by hand: it must count, or the generator is wrong."""
     path, body, cookie, address = vote_line(-1).split("\t")
@@ -142,40 +116,28 @@ def preflight(url: str) -> None:
         sys.exit(f"a generated vote was not counted: {answer}")
 
 
-def table_updates() -> dict[str, int]:
-    """Rows updated so far, per table: a vote should only ever insert."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT relname, n_tup_upd FROM pg_stat_user_tables")
-        return dict(cursor.fetchall())
-
-
 def database_counts() -> dict:
-    from voting.models import Ballot, Vote
+    """Rows the runs left: the bare view's, the votes' (with their ballots, voters, outcomes)."""
+    from bench.urls import BARE_REF
 
-    votes = Vote.objects.exclude(ref=BARE_REF)
-    held = votes.filter(status="quarantined").values_list("reasons", flat=True)
-    return {
-        "bare_rows": Vote.objects.filter(ref=BARE_REF).count(),
-        "vote_rows": votes.count(),
-        "ballots": Ballot.objects.count(),
-        "voters": votes.values("voter_key").distinct().count(),
-        "counted": votes.filter(status="counted").count(),
-        "held": votes.filter(status="quarantined").count(),
-        "held_reasons": dict(Counter(code for codes in held for code in codes.split())),
+    found = sql(COUNTS_SQL, {"bare": BARE_REF})[0]
+    names = "bare_rows vote_rows ballots voters counted held".split()
+    held = sql("SELECT reasons FROM voting_vote WHERE status = 'quarantined'")
+    return dict(zip(names, found, strict=True)) | {
+        "held_reasons": dict(Counter(code for (codes,) in held for code in codes.split()))
     }
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=20, help="seconds per run (20)")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of bare + vote (3)")
-    parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds per endpoint (3)")
-    parser.add_argument("--connections", type=int, default=64, help="wrk connections (64)")
-    args = parser.parse_args()
-
-    with Stack(settings="bench.settings") as stack:
+    args = arguments(
+        __doc__,
+        duration=(20, "seconds per run"),
+        rounds=(3, "rounds of bare + vote"),
+        warmup=(3, "warm-up seconds per endpoint"),
+        connections=(64, "wrk connections"),
+    )
+    updates = "SELECT relname, n_tup_upd FROM pg_stat_user_tables"  # a vote should only insert
+    with Stack() as stack:
         from django import db
 
         from awards.models import Award, Nominee
@@ -187,70 +149,51 @@ def main() -> int:
         random.Random(1).shuffle(NOMINEES)
         db.connections.close_all()  # before the generator forks; and its statistics flush
         time.sleep(1)
-        updates_before = table_updates()
+        updates_before = dict(sql(updates))
         stack.start(workers=3, threads=4)
-        ROOTS["web"] = stack.processes["gunicorn"].pid
         preflight(stack.url)
-        (stack.dir / "bare.lua").write_text(BARE_LUA)
-        (stack.dir / "vote.lua").write_text(VOTE_LUA)
         runs: dict[str, list[dict]] = {"bare": [], "vote": []}
         for round_ in range(args.rounds + 1):  # round 0 is the warm-up
-            seconds = args.duration if round_ else args.warmup
-            bare = run_wrk(f"{stack.url}/bench/insert/", stack.dir / "bare.lua", seconds, args)
+            seconds, c = (args.duration if round_ else args.warmup), args.connections
+            label = f"round {round_}" if round_ else "warm-up"
+            bare = stack.wrk("/bench/insert/", BARE_LUA, seconds=seconds, connections=c,
+                             label=f"{label} bare")  # fmt: skip
             # Enough for 30% more than the bare view's best rate: a vote does more work.
             count = math.ceil(1.3 * max(run["rps"] for run in [*runs["bare"], bare]) * seconds)
             votes = stack.dir / f"votes{round_}"
             # Each batch goes on where the last run stopped, so nominees stay evenly spread.
-            first = sum(run["requests"] for run in runs["vote"])
-            generate(votes, first, count, WRK_THREADS)
-            vote = run_wrk(stack.url, stack.dir / "vote.lua", seconds, args, str(votes))
-            for name, run in (("bare", bare), ("vote", vote)):
-                runs[name].append(run)
-                print(
-                    f"{f'round {round_}' if round_ else 'warm-up'} {name}: {run['rps']:.0f} "
-                    f"req/s, p50 {run['p50_ms']:.1f} ms, p99 {run['p99_ms']:.1f} ms, non-2xx "
-                    f"{run['non_2xx']}, socket errors {run['socket_errors']}",
-                    flush=True,
-                )
+            generate(votes, sum(run["requests"] for run in runs["vote"]), count, WRK_THREADS)
+            vote = stack.wrk("/", VOTE_LUA, str(votes), seconds=seconds, connections=c,
+                             label=f"{label} vote")  # fmt: skip
+            runs["bare"].append(bare)
+            runs["vote"].append(vote)
         stack.stop()  # requests in flight finish before the rows are counted
         time.sleep(1)
         db.connections.close_all()
         counts = database_counts()
-        updated = {t: n - updates_before.get(t, 0) for t, n in table_updates().items()}
+        updated = {t: n - updates_before.get(t, 0) for t, n in sql(updates)}
         updated = {table: n for table, n in updated.items() if n}
         problems = [f"server log: {line}" for line in stack.errors()[:20]]
 
-    keys = ("rps", "p50_ms", "p99_ms")
-    bare, vote = ({k: statistics.median(r[k] for r in runs[n][1:]) for k in keys} for n in runs)
+    bare, vote = medians(runs["bare"][1:]), medians(runs["vote"][1:])
     # Capacity: counted votes a second per core each part of the stack used (README's arithmetic).
     per_core = {
-        role: statistics.median(
-            run["rps"] / run["cores"][role] for run in runs["vote"][1:] if run["cores"].get(role)
-        )
+        role: statistics.median(run["rps"] / run["cores"][role] for run in runs["vote"][1:])
         for role in ("web", "postgres", "redis")
         if all(run["cores"].get(role) for run in runs["vote"][1:])
     }
     ratio = vote["rps"] / bare["rps"]
-    answered = {name: sum(run["ok_2xx"] for run in runs[name]) for name in runs}
+    answered = {n: sum(r["requests"] - r["non_2xx"] for r in runs[n]) for n in runs}
     answered["vote"] += 1  # the preflight
     # wrk stops the clock with up to one request in flight per connection; they still land.
     in_flight = {n: sum(args.connections + r["socket_errors"] for r in runs[n]) for n in runs}
     rows = {"bare": counts["bare_rows"], "vote": counts["vote_rows"]}
     rows_ok = all(0 <= rows[n] - answered[n] <= in_flight[n] for n in runs)
     rows_ok &= counts["vote_rows"] == counts["ballots"] == counts["voters"]
-    for name, measured in runs.items():
-        for i, run in enumerate(measured):
-            found = {
-                "other processes used the CPU": run["busy_elsewhere"],
-                "wrk ran out of requests": run["exhausted"],
-                "non-2xx answers": run["non_2xx"],
-                "socket errors": run["socket_errors"],
-            }
-            problems += [f"{name} run {i}: {what}: {n}" for what, n in found.items() if n]
+    problems += problems_of(runs)
     problems += [] if rows_ok else ["database rows do not match the 2xx answers"]
     problems += [f"rows updated during the runs: {updated}"] if updated else []
     passed = ratio >= TARGET and not problems
-
     per_round = [
         v["rps"] / b["rps"] for b, v in zip(runs["bare"][1:], runs["vote"][1:], strict=True)
     ]
@@ -270,22 +213,16 @@ Database: {rows["vote"]} votes, {counts["ballots"]} ballots, {counts["voters"]} 
 Rows updated during the runs (pg_stat_user_tables): {sum(updated.values())}
 Votes a second per core used: {", ".join(f"{role} {n:.0f}" for role, n in per_core.items())}
 Proof of work at difficulty {DIFFICULTY}, to spare the generator: the server checks a solution \
-with one HMAC whatever the difficulty.""")
+with one HMAC whatever the difficulty.
+{"PASS" if passed else "FAIL"}""")
     for problem in problems:
         print(f"PROBLEM: {problem}", file=sys.stderr)
     counts |= {"answered_2xx": answered, "rows_ok": rows_ok, "rows_updated": updated}
     config = vars(args) | {"wrk_threads": WRK_THREADS, "pow_difficulty": DIFFICULTY}
     median = {"bare": bare, "vote": vote, "ratio": ratio, "target": TARGET, "per_core": per_core}
     save_results(
-        "vote_bench",
-        {
-            "config": config,
-            "median": median,
-            "passed": passed,
-            "database": counts,
-            "problems": problems,
-            "runs": runs,
-        },
+        {"config": config, "median": median, "passed": passed, "database": counts}
+        | {"problems": problems, "runs": runs}
     )
     return 0 if passed else 1
 
