@@ -152,10 +152,7 @@ def script_vote(
     if status != 200:
         return status, f"page {status}", None, 0.0
     field = lambda name: html.unescape(re.search(f'{name}="([^"]+)"', page)[1])  # noqa: E731
-    fields = {
-        "csrfmiddlewaretoken": field('name="csrfmiddlewaretoken" value'),
-        "token": field('name="token" value'),
-    }
+    fields = {"token": field('name="token" value')}
     if solve:  # as the widget does: fetch the page's check, then work
         status, challenge = fetch(url, field("challenge"), address, agent, jar)
         if status != 200:

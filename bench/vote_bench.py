@@ -69,12 +69,12 @@ def vote_line(i: int) -> str:
 
     rng = random.Random(i)
     pk, slug = NOMINEES[i % len(NOMINEES)]
-    key, csrf = secrets.token_hex(16), secrets.token_hex(16)
+    key = secrets.token_hex(16)
     token = token_issue(voter_key=key, nominee_id=pk, now=ISSUED)
     challenge = challenge_issue(
         token_nonce=token.nonce, difficulty=DIFFICULTY, expires_at=token.expires_at
     )
-    fields = {"csrfmiddlewaretoken": csrf, "token": token.value}
+    fields = {"token": token.value}
     fields["altcha"] = challenge_solve(challenge)
     signed = HttpResponse()  # signs the voter cookie exactly as the server does
     signed.set_signed_cookie(COOKIE_NAME, f"{key}.{int(ISSUED.timestamp())}", salt=COOKIE_SALT)
@@ -83,7 +83,7 @@ def vote_line(i: int) -> str:
     else:
         first = rng.choice([*range(11, 127), *range(128, 224)])
         address = f"{first}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
-    cookie = f"csrftoken={csrf}; {COOKIE_NAME}={signed.cookies[COOKIE_NAME].value}"
+    cookie = f"{COOKIE_NAME}={signed.cookies[COOKIE_NAME].value}"
     return f"/{AWARD}/{slug}/vote/\t{urllib.parse.urlencode(fields)}\t{cookie}\t{address}"
 
 

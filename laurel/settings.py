@@ -172,11 +172,11 @@ MIDDLEWARE = [
     "django.middleware.gzip.GZipMiddleware",
     # A lost database connection answers 503 with Retry-After, not the 500 page.
     "laurel.lib.unavailable.DatabaseUnavailableMiddleware",
+    # A forged session cookie (a NUL, say) is no session, not a database error (laurel/sessions.py).
+    "laurel.sessions.session_cookie_guard",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    # Sets the cookie Django's would, for less (awards/csrf.py).
-    "awards.csrf.csrf_cookie_middleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -377,8 +377,6 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 CSRF_FAILURE_VIEW = "laurel.lib.errors.csrf_failure"
 MESSAGE_STORAGE = "django.contrib.messages.storage.fallback.FallbackStorage"
 SESSION_COOKIE_HTTPONLY = True
-# Django's database sessions, ignoring forged keys (a NUL would be a 500 on PostgreSQL).
-SESSION_ENGINE = "laurel.sessions"
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -5,15 +5,15 @@ from django.views.static import serve
 
 from awards.converters import AwardSlugConverter, NomineeSlugConverter
 from laurel.health import Broker, DatabaseWrite, HealthView
-from voting.ballot import rules_views as voting_rules_views
-from voting.ballot import views as voting_views
-from voting.integrity import views as voting_admin_views
-from voting.metrics import views as voting_metrics_views
-from voting.organizers import exports as voting_exports
-from voting.organizers import views as voting_admin_results
-from voting.sharing import stats_views as voting_stats_views
-from voting.sharing import views as voting_share_views
-from voting.standings import views
+from voting.ballot import rules_views
+from voting.ballot import views as ballot
+from voting.integrity import views as integrity
+from voting.metrics import views as metrics
+from voting.organizers import exports
+from voting.organizers import views as organizers
+from voting.sharing import stats_views
+from voting.sharing import views as sharing
+from voting.standings import views as standings
 
 admin.site.site_header = "Laurel administration"
 register_converter(AwardSlugConverter, "award")
@@ -28,94 +28,94 @@ admin.site.site_title = "Laurel"
 
 # The organizers' own pages, beside the admin's: one prefix for a public request to pass.
 admin_patterns = [
-    path("integrity/<int:award_id>/", voting_admin_views.integrity_review, name="integrity-review"),
-    path("dashboard/<int:award_id>/", voting_admin_results.dashboard, name="award-dashboard"),
-    path("results/<int:award_id>/", voting_admin_results.results, name="results-review"),
+    path("integrity/<int:award_id>/", integrity.integrity_review, name="integrity-review"),
+    path("dashboard/<int:award_id>/", organizers.dashboard, name="award-dashboard"),
+    path("results/<int:award_id>/", organizers.results, name="results-review"),
     path(
         "results/<int:award_id>/preview/",
-        voting_admin_results.results_preview,
+        organizers.results_preview,
         name="results-preview",
     ),
-    path("exports/<int:award_id>/results.csv", voting_exports.results_csv, name="export-results"),
-    path("exports/<int:award_id>/votes.csv", voting_exports.votes_csv, name="export-votes"),
+    path("exports/<int:award_id>/results.csv", exports.results_csv, name="export-results"),
+    path("exports/<int:award_id>/votes.csv", exports.votes_csv, name="export-votes"),
 ]
 
 # Resolving a URL tries each pattern in turn, and every request pays for it: the busiest pages
 # come first, the admin, health and metrics last. Award and nominee slugs never take a reserved
 # word (awards/converters.py), so no pattern here shadows another whatever their order.
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("<award:award_slug>/", views.award_detail, name="award"),
-    path("<award:award_slug>/<nominee:nominee_slug>/", voting_views.nominee, name="nominee"),
-    path("api/<award:award_slug>/standings/", voting_views.standings_api, name="standings-api"),
-    path("<award:award_slug>/standings/", voting_views.standings, name="standings"),
-    path("<award:award_slug>/<nominee:nominee_slug>/vote/", voting_views.vote, name="vote"),
+    path("", standings.home, name="home"),
+    path("<award:award_slug>/", standings.award_detail, name="award"),
+    path("<award:award_slug>/<nominee:nominee_slug>/", ballot.nominee, name="nominee"),
+    path("api/<award:award_slug>/standings/", standings.standings_api, name="standings-api"),
+    path("<award:award_slug>/standings/", standings.standings, name="standings"),
+    path("<award:award_slug>/<nominee:nominee_slug>/vote/", ballot.vote, name="vote"),
     path(
         "<award:award_slug>/<nominee:nominee_slug>/challenge/",
-        voting_views.vote_challenge,
+        ballot.vote_challenge,
         name="vote-challenge",
     ),
     path(
         "api/<award:award_slug>/standings/<slug:category_slug>/",
-        voting_views.standings_api,
+        standings.standings_api,
         name="category-standings-api",
     ),
     path(
         "api/<award:award_slug>/nominees/<nominee:nominee_slug>/",
-        voting_views.nominee_api,
+        standings.nominee_api,
         name="nominee-api",
     ),
     path(
         "<award:award_slug>/standings/<slug:category_slug>/",
-        voting_views.category_standings,
+        standings.category_standings,
         name="category-standings",
     ),
     path(
         "<award:award_slug>/categories/<slug:category_slug>/",
-        views.category_detail,
+        standings.category_detail,
         name="category",
     ),
-    path("<award:award_slug>/rules/", voting_rules_views.rules, name="rules"),
-    path("<award:award_slug>/privacy/", voting_rules_views.privacy, name="privacy"),
+    path("<award:award_slug>/rules/", rules_views.rules, name="rules"),
+    path("<award:award_slug>/privacy/", rules_views.privacy, name="privacy"),
     # The picture link previews show for the nominee's page (og:image).
     path(
         "<award:award_slug>/<nominee:nominee_slug>/share.png",
-        voting_views.share_image,
+        sharing.share_image,
         name="share-image",
     ),
     # A nominee's share kit: badges for their site, a QR code of their link, a daily reminder.
     path(
         "<award:award_slug>/<nominee:nominee_slug>/badge.svg",
-        voting_share_views.badge,
+        sharing.badge,
         {"kind": "svg"},
         name="badge-svg",
     ),
     path(
         "<award:award_slug>/<nominee:nominee_slug>/badge.png",
-        voting_share_views.badge,
+        sharing.badge,
         {"kind": "png"},
         name="badge-png",
     ),
     path(
         "<award:award_slug>/<nominee:nominee_slug>/qr.svg",
-        voting_share_views.qr_code,
+        sharing.qr_code,
         {"kind": "svg"},
         name="qr-svg",
     ),
     path(
         "<award:award_slug>/<nominee:nominee_slug>/qr.png",
-        voting_share_views.qr_code,
+        sharing.qr_code,
         {"kind": "png"},
         name="qr-png",
     ),
     path(
         "<award:award_slug>/<nominee:nominee_slug>/reminder.ics",
-        voting_share_views.reminder,
+        sharing.reminder,
         name="reminder",
     ),
     path(
         "<award:award_slug>/<nominee:nominee_slug>/stats/<str:token>/",
-        voting_stats_views.stats,
+        stats_views.stats,
         name="nominee-stats",
     ),
     path(settings.ADMIN_URL, include(admin_patterns)),
@@ -134,7 +134,7 @@ urlpatterns = [
         name="healthz",
     ),
     # Prometheus scrapes this inside the network; the proxy does not route it.
-    path("metrics", voting_metrics_views.metrics, name="metrics"),
+    path("metrics", metrics.metrics, name="metrics"),
     # Nominee photos are few and small; a CDN in front of Laurel caches them in real mode.
     re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
 ]

@@ -63,7 +63,8 @@ def fresh_reads(settings):
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Caps and integrity counters live in Redis in real mode, which outlives tests."""
+    """Caps, integrity counters and django-ratelimit's counts live in the cache, which outlives
+    tests."""
     yield
     try:
         if hasattr(cache, "delete_pattern"):
@@ -71,6 +72,8 @@ def empty_cache():
             client = get_redis_connection("default")
             for key in client.scan_iter(f"{LIMITS_PREFIX}*", count=1000):
                 client.delete(key)
+        else:
+            cache.clear()  # the database cache: django-ratelimit's counts outlive a transaction
     except Exception:
         pass
 

@@ -4,24 +4,17 @@ uses). Every error page says what happened and that nothing was recorded."""
 
 import logging
 import sys
-from http import HTTPStatus
 
 from django.db import DataError, InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.utils.html import format_html
+
+from laurel.lib.responses import error_json, wants_json
+from laurel.lib.unavailable import unavailable_response
 
 logger = logging.getLogger(__name__)
 
-MESSAGES = {
-    400: "Laurel couldn't read that request, so nothing was recorded.",
-    403: "That isn't allowed, so nothing was recorded.",
-    404: "Not found: the award, category or nominee doesn't exist, or is no longer listed.",
-    405: "That method isn't allowed here, so nothing was recorded.",
-    413: "That request is far larger than a vote, so nothing was recorded.",
-    500: "Something went wrong on Laurel's side. Please try again in a minute.",
-}
 CSRF_MESSAGE = (
     "Your browser sent the form without the security token Laurel gave it, so nothing was "
     "recorded. Reload the page and try again."
@@ -33,22 +26,6 @@ PLAIN_500 = (
 FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 # Headers that still mean something on the JSON version of an error.
 KEPT_HEADERS = ("Retry-After", "Allow", "Access-Control-Allow-Origin", "Cache-Control")
-
-
-def wants_json(request: HttpRequest) -> bool:
-    """Scripts: the JSON API, and the vote button's fetch (Accept: application/json)."""
-    return request.path.startswith("/api/") or "application/json" in request.headers.get(
-        "Accept", ""
-    )
-
-
-def error_json(request: HttpRequest, status: int, message: str | None = None) -> JsonResponse:
-    message = message or MESSAGES.get(status) or HTTPStatus(status).phrase
-    payload = {"error": message, "status": status}
-    if not request.path.startswith("/api/"):
-        # The vote button shows this in place of the form (static/js/vote.js).
-        payload["html"] = format_html('<p class="outcome" role="alert">{}</p>', message)
-    return JsonResponse(payload, status=status)
 
 
 def error_page(request: HttpRequest, status: int) -> HttpResponse:
@@ -72,8 +49,6 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 def server_error(request: HttpRequest) -> HttpResponse:
     if isinstance(sys.exception(), OperationalError | InterfaceError):
         # The database went away outside the views (a session read, say): an outage, not a bug.
-        from laurel.lib.unavailable import unavailable_response
-
         return unavailable_response(request)
     if wants_json(request):
         return error_json(request, 500)

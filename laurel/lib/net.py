@@ -3,7 +3,7 @@
 import ipaddress
 import logging
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -130,13 +130,11 @@ def _forwarded_client(forwarded: str, nearest: Address | None) -> Address | None
 
 
 def client_networks(request: HttpRequest) -> Networks:
-    """The client's address and wider networks, found once per request."""
-    known = getattr(request, "_laurel_networks", None)
-    if known is None:
-        known = request._laurel_networks = networks_of(client_address(request))
-    return known
+    """The client's address and wider networks."""
+    return networks_of(client_address(request))
 
 
+@lru_cache(maxsize=4096)  # a crowd comes from fewer addresses than it sends requests
 def networks_of(address: Address | None) -> Networks:
     """What the caps and signals count for one address (None: an unknown client)."""
     if address is None:

@@ -13,12 +13,12 @@ before the next request reuses it), so the next request connects afresh.
 import logging
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 
-from laurel.lib.errors import wants_json
+from laurel.lib.responses import error_json, wants_json
 
 logger = logging.getLogger(__name__)
 
@@ -55,16 +55,15 @@ class DatabaseUnavailableMiddleware:
 
 def unavailable_response(request: HttpRequest) -> HttpResponse:
     if wants_json(request):
-        payload = {
-            "outcome": "unavailable",
-            "counted": False,
-            "error": MESSAGE,
-            "status": 503,
-            "retry_after": RETRY_AFTER_SECONDS,
-            # The vote button shows this in place of the form (static/js/vote.js).
-            "html": format_html('<p class="outcome" role="alert">{}</p>', VOTE_MESSAGE),
-        }
-        response = JsonResponse(payload, status=503)
+        response = error_json(
+            request,
+            503,
+            MESSAGE,
+            outcome="unavailable",
+            counted=False,
+            retry_after=RETRY_AFTER_SECONDS,
+            html=format_html('<p class="outcome" role="alert">{}</p>', VOTE_MESSAGE),
+        )
     else:
         response = HttpResponse(_page(request), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)

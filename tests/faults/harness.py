@@ -330,21 +330,17 @@ def vote_request(url: str, award: Award, nominee: tuple[int, str], rng: random.R
 
     pk, slug = nominee
     issued = datetime.now(UTC) - READ_FOR
-    key, csrf = secrets.token_hex(16), secrets.token_hex(16)
+    key = secrets.token_hex(16)
     token = token_issue(voter_key=key, nominee_id=pk, now=issued)
     challenge = challenge_issue(token_nonce=token.nonce, difficulty=1, expires_at=token.expires_at)
-    fields = {
-        "csrfmiddlewaretoken": csrf,
-        "token": token.value,
-        "altcha": challenge_solve(challenge),
-    }
+    fields = {"token": token.value, "altcha": challenge_solve(challenge)}
     signed = HttpResponse()  # signs the voter cookie exactly as the server does
     signed.set_signed_cookie(COOKIE_NAME, f"{key}.{int(issued.timestamp())}", salt=COOKIE_SALT)
     address = f"{rng.randrange(11, 120)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
     headers = {
         "Accept": "application/json",
         "Content-Type": "application/x-www-form-urlencoded",
-        "Cookie": f"csrftoken={csrf}; {COOKIE_NAME}={signed.cookies[COOKIE_NAME].value}",
+        "Cookie": f"{COOKIE_NAME}={signed.cookies[COOKIE_NAME].value}",
         "X-Forwarded-For": address,  # gunicorn on loopback is a trusted proxy's peer
         "User-Agent": "Mozilla/5.0 (Laurel fault injection)",
     }

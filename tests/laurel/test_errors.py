@@ -162,16 +162,21 @@ def test_a_json_vote_with_the_wrong_method_gets_a_json_405_with_allow(nominee):
     assert response.json()["status"] == 405
 
 
-def test_a_json_vote_without_its_csrf_token_gets_a_json_403_and_records_nothing(nominee):
+def test_a_json_vote_from_another_site_gets_a_json_403_and_records_nothing(nominee):
     client = Client(enforce_csrf_checks=True)
-    response = client.post("/sbia/ada-lovelace/vote/", {"token": "x"}, HTTP_ACCEPT=JSON)
+    response = client.post(
+        "/sbia/ada-lovelace/vote/",
+        {"token": "x"},
+        HTTP_ACCEPT=JSON,
+        HTTP_ORIGIN="https://elsewhere.example",
+    )
     assert response.status_code == 403
     assert "security token" in response.json()["error"]
     assert not Vote.objects.exists()
 
 
-def test_a_form_vote_without_its_csrf_token_gets_the_styled_page(nominee):
-    response = Client(enforce_csrf_checks=True).post("/sbia/ada-lovelace/vote/", {"token": "x"})
+def test_a_form_vote_without_any_token_gets_the_styled_page(nominee):
+    response = Client(enforce_csrf_checks=True).post("/sbia/ada-lovelace/vote/", {"ref": "x"})
     assert response.status_code == 403
     assert "nothing was recorded" in response.text
     assert 'class="site-header"' in response.text

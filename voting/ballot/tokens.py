@@ -1,20 +1,23 @@
 """The one-time vote token: issued with each rendered vote form, good for one vote.
 
-A token names the nominee, a random nonce and the moment the page was rendered, signed with a
-key that includes the voter's cookie key. So a token copied into another browser (another
-cookie) is foreign, one kept too long has expired, and one replayed is refused by the unique
-`Vote.token` column: the database, not this module, decides "used once".
+A token names the nominee, a random nonce and the moment the page was rendered, signed together
+with the voter's cookie key (which the token itself does not show). So a token copied into
+another browser (another cookie) is foreign, one kept too long has expired, and one replayed is
+refused by the unique `Vote.token` column: the database, not this module, decides "used once".
+Bound to the voter's cookie and the nominee, it is also the vote form's synchronizer token
+against cross-site requests (voting/ballot/views.py's vote).
 """
 
 import enum
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from django.conf import settings
 from django.core import signing
-
-from awards.signing import signed
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 SALT = "laurel.vote-token"
 # Ends the issue time of a token issued with the confirm step (signed, like the rest).
@@ -57,12 +60,16 @@ def token_lifetime() -> timedelta:
     return timedelta(seconds=settings.VOTE_TOKEN_SECONDS)
 
 
-def _salt(voter_key: str) -> str:
-    return f"{SALT}:{voter_key}"
+@cache
+def signer() -> signing.Signer:
+    """The one signer of vote tokens (SECRET_KEY_FALLBACKS still verify older ones)."""
+    return signing.Signer(salt=SALT)
 
 
-def _signer(voter_key: str) -> signing.Signer:
-    return signing.Signer(salt=_salt(voter_key))
+@receiver(setting_changed)
+def signer_forget(*, setting: str, **kwargs) -> None:
+    if setting.startswith("SECRET_KEY"):
+        signer.cache_clear()
 
 
 def token_issue(
@@ -71,10 +78,11 @@ def token_issue(
     nonce = secrets.token_urlsafe(16)
     millis = int(now.timestamp() * 1000)
     mark = CONFIRM_MARK if confirm else ""
-    # _signer(voter_key).sign(), made without building a Signer (awards/signing.py).
-    value = signed(f"{nominee_id}.{nonce}.{millis}{mark}", salt=_salt(voter_key))
+    bound = signer().sign(f"{voter_key}.{nominee_id}.{nonce}.{millis}{mark}")
     return VoteToken(
-        value=value, nonce=nonce, issued_at=datetime.fromtimestamp(millis / 1000, now.tzinfo)
+        value=bound.removeprefix(f"{voter_key}."),
+        nonce=nonce,
+        issued_at=datetime.fromtimestamp(millis / 1000, now.tzinfo),
     )
 
 
@@ -85,7 +93,7 @@ def token_check(*, value: str | None, voter_key: str, nominee_id: int, now: date
     if len(value) > 200 or value.count(".") != 2:
         return TokenCheck(TokenStatus.MALFORMED)
     try:
-        payload = _signer(voter_key).unsign(value)
+        payload = signer().unsign(f"{voter_key}.{value}").removeprefix(f"{voter_key}.")
     except signing.BadSignature:
         # Signed for another cookie (a copied or replayed request) or forged.
         return TokenCheck(TokenStatus.FOREIGN)

@@ -180,7 +180,7 @@ class LocalStore:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._events: dict[str, list[float]] = defaultdict(list)
+        self.events: dict[str, list[float]] = defaultdict(list)
         self._members: dict[str, dict[str, float]] = defaultdict(dict)
         self._buckets: dict[str, dict[int, int]] = defaultdict(dict)
         self._expires: dict[str, float] = {}
@@ -202,11 +202,11 @@ class LocalStore:
 
     def clear(self) -> None:
         with self._lock:
-            for table in (self._events, self._members, self._buckets, self._expires):
+            for table in (self.events, self._members, self._buckets, self._expires):
                 table.clear()
 
     def _window(self, key: str, since: float) -> list[float]:
-        events = self._events[key]
+        events = self.events[key]
         drop = next((i for i, moment in enumerate(events) if moment > since), len(events))
         del events[:drop]
         return events
@@ -220,7 +220,7 @@ class LocalStore:
                 return len(events)
             case Kind.SEEN:
                 since = now - int(op.value)
-                return sum(1 for moment in self._events.get(op.key, ()) if moment > since)
+                return sum(1 for moment in self.events.get(op.key, ()) if moment > since)
             case Kind.DISTINCT | Kind.DISTINCT_PEEK | Kind.DISTINCT_IF:
                 members = self._members[op.key]
                 since = now - op.seconds
@@ -250,7 +250,7 @@ class LocalStore:
         self._next_sweep = now + 60
         for key in [key for key, until in self._expires.items() if until < now]:
             del self._expires[key]
-            self._events.pop(key, None)
+            self.events.pop(key, None)
             self._members.pop(key, None)
             self._buckets.pop(key, None)
 

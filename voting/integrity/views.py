@@ -12,11 +12,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import Truncator
 from django.views.decorators.http import require_http_methods
 
 from awards.models import Award, Nominee
 from awards.roles import MODERATOR, award_for_user_or_404
+from laurel.lib.forms import form_error_list
 from voting.integrity.bursts import burst_flags
 from voting.integrity.review import (
     ACTION_STATUSES,
@@ -139,7 +139,7 @@ def integrity_review(request: HttpRequest, award_id: int) -> HttpResponse:
     form = ReviewFilterForm(request.GET or None, award=award)
     if form.is_bound and not form.is_valid():
         return _page(
-            request, award, errors=_error_list(form), status=400, errors_intro=DEFAULT_VIEW_NOTE
+            request, award, errors=form_error_list(form), status=400, errors_intro=DEFAULT_VIEW_NOTE
         )
     data = form.cleaned_data if form.is_bound else {}
     return _page(request, award, window=data.get("window"), nominee=data.get("nominee"))
@@ -148,7 +148,7 @@ def integrity_review(request: HttpRequest, award_id: int) -> HttpResponse:
 def _act(request: HttpRequest, award: Award) -> HttpResponse:
     form = ClusterActionForm(request.POST)
     if not form.is_valid():
-        return _page(request, award, errors=_error_list(form), status=400)
+        return _page(request, award, errors=form_error_list(form), status=400)
     data = form.cleaned_data
     since, until = window_bounds(data["window"], now=data["until"])
     cluster = {
@@ -181,17 +181,6 @@ def _act(request: HttpRequest, award: Award) -> HttpResponse:
     )
     url = reverse("integrity-review", args=[award.pk])
     return redirect(f"{url}?{urlencode({'window': data['window']})}")
-
-
-def _error_list(form: forms.Form) -> list[str]:
-    """The form's errors as sentences; they may quote the bad input, so NUL bytes go."""
-    found = []
-    for name, errors in form.errors.items():
-        field = form.fields.get(name)
-        for error in errors:
-            text = f"{field.label or name.capitalize()}: {error}" if field else error
-            found.append(Truncator(text.replace("\x00", "\ufffd")).chars(300))
-    return found
 
 
 def _cluster_label(award: Award, dimension: str, value: str) -> str:

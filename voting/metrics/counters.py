@@ -35,10 +35,10 @@ OUTCOMES = ("counted", "held", "refused", "rate_limited")
 REFUSALS = (Outcome.ALREADY_VOTED, Outcome.CONFIRM, Outcome.NOT_OPEN, Outcome.CLOSED)
 
 _lock = threading.Lock()
-_pending: Counter[str] = Counter()  # counted here, not yet in the store
+pending: Counter[str] = Counter()  # counted here, not yet in the store
 _memory: Counter[str] = Counter()  # the store itself in embedded mode
 _retry_at = 0.0
-_flusher_pid = 0  # the process whose thread flushes _pending
+_flusher_pid = 0  # the process whose thread flushes pending
 
 
 def vote_outcome_count(*, outcome: str) -> None:
@@ -62,7 +62,7 @@ def recompute_duration_observe(*, seconds: float) -> None:
 
 def _add(fields: dict[str, int]) -> None:
     with _lock:
-        _pending.update(fields)
+        pending.update(fields)
     if not settings.REAL_MODE:
         metrics_flush()
     elif _flusher_pid != os.getpid():
@@ -88,15 +88,15 @@ def metrics_flush() -> None:
     """Add this process's pending counts to the store; on failure keep them for later."""
     global _retry_at
     with _lock:
-        if not _pending or time.monotonic() < _retry_at:
+        if not pending or time.monotonic() < _retry_at:
             return
-        batch = dict(_pending)
-        _pending.clear()
+        batch = dict(pending)
+        pending.clear()
     try:
-        _store_add(batch)
+        store_add(batch)
     except Exception:
         with _lock:
-            _pending.update(batch)
+            pending.update(batch)
             _retry_at = time.monotonic() + settings.LIMITS_RETRY_SECONDS
         log.warning("metrics: Redis unavailable, counting in this process until it is back")
 
@@ -106,14 +106,14 @@ def _forget_parent() -> None:
     # a lock held by one of the parent's threads would never be released here.
     global _lock
     _lock = threading.Lock()
-    _pending.clear()
+    pending.clear()
 
 
 os.register_at_fork(after_in_child=_forget_parent)
 atexit.register(metrics_flush)
 
 
-def _store_add(batch: dict[str, int]) -> None:
+def store_add(batch: dict[str, int]) -> None:
     if not settings.REAL_MODE:
         _memory.update(batch)
         return
@@ -131,5 +131,5 @@ def metrics_read() -> dict[str, int]:
     else:
         totals = Counter(_memory)
     with _lock:
-        totals.update(_pending)
+        totals.update(pending)
     return dict(totals)

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from awards.models import Award
 from awards.roles import ORGANIZER, award_for_user_or_404
-from voting.integrity.views import _error_list
+from laurel.lib.forms import form_error_list
 from voting.models import AuditEntry, Standing, Vote
 from voting.organizers.dashboard import CHART_HEIGHT, CHART_SLOT, award_dashboard, chart_bars
 from voting.standings.public import WINNER, AwardResults, Placing
@@ -134,7 +134,9 @@ def results(request: HttpRequest, award_id: int) -> HttpResponse:
 def _publish(request: HttpRequest, award: Award, rows: list[Standing]) -> HttpResponse:
     form = PublishForm(request.POST, award=award, rows=rows)
     if not form.is_valid():
-        return _results_page(request, award, rows, form=form, errors=_error_list(form), status=400)
+        return _results_page(
+            request, award, rows, form=form, errors=form_error_list(form), status=400
+        )
     data = form.cleaned_data
     try:
         entry = results_publish(
@@ -236,7 +238,7 @@ def results_preview(request: HttpRequest, award_id: int) -> HttpResponse:
     rows = list(final_standings(award))
     form = PreviewForm(request.GET or None, award=award, rows=rows)
     if form.is_bound and not form.is_valid():
-        return _results_page(request, award, rows, errors=_error_list(form), status=400)
+        return _results_page(request, award, rows, errors=form_error_list(form), status=400)
     if form.is_bound:
         marks = Marks(
             finalists=frozenset(form.cleaned_data["finalists"] + form.cleaned_data["winners"]),

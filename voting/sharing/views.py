@@ -1,5 +1,6 @@
-"""Badges, QR codes and daily reminders for a nominee: the files behind the nominee page's
-"Put a badge on your site" kit. The work is in voting/sharing/share.py."""
+"""Badges, QR codes, link-preview images and daily reminders for a nominee: the files behind
+the nominee page's "Put a badge on your site" kit. The work is in voting/sharing/share.py and
+voting/sharing/images.py."""
 
 import math
 from collections.abc import Callable
@@ -15,7 +16,8 @@ from django.views.decorators.http import require_safe
 
 from awards.lookups import get_nominee_or_404
 from awards.models import Nominee
-from voting.ballot.voters import COOKIE_NAME, voter_key
+from voting.ballot.voters import voter_cookie_read
+from voting.sharing import images as share_images
 from voting.sharing import share
 
 IMAGE_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
@@ -91,8 +93,19 @@ def reminder(request: HttpRequest, award_slug: str, nominee_slug: str) -> HttpRe
 
 def _voted_at(request: HttpRequest, nominee: Nominee, now: datetime) -> datetime:
     # Only a browser that already has a voter cookie can have voted; no cookie is minted here.
-    if COOKIE_NAME in request.COOKIES:
-        voted = share.voter_last_vote_at(nominee=nominee, voter_key=voter_key(request))
+    if cookie := voter_cookie_read(request):
+        voted = share.voter_last_vote_at(nominee=nominee, voter_key=cookie.key)
         if voted is not None:
             return voted
     return now
+
+
+@require_safe
+def share_image(request: HttpRequest, award_slug: str, nominee_slug: str) -> HttpResponse:
+    """The nominee's 1200 x 630 link-preview image, named by a hash of what it shows."""
+    nominee = get_nominee_or_404(award_slug, nominee_slug)
+    card = share_images.share_card(nominee, now=timezone.now())
+    etag = f'"{card.key}"'
+    return image_response(
+        request, "png", etag, share_images.MAX_AGE, lambda: share_images.share_image_png(card)
+    )

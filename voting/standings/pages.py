@@ -10,8 +10,8 @@ PAGE_VERSION_SECONDS (and whenever a body does not match them), so a read is usu
 `GET`, like any cached value: a change reaches every process's pages within that second.
 
 What differs per voter never enters the cache: the nominee page's vote box (the voter's own
-"vote again at ...", a CSRF token, a one-time vote token and its browser check) is filled into
-the cached body on every request (voting/ballot/views.py).
+"vote again at ...", a one-time vote token and its browser check) is rendered for every request
+and put in the cached body's place for it (voting/ballot/views.py).
 
 Times on the page ("Updated 8 seconds ago", "2 days left") are at most PAGE_CACHE_SECONDS old,
 and a body never outlives the next moment its award changes phase (voting opens or closes, a
@@ -45,10 +45,10 @@ CACHED_PAGE_LAYOUT = 2
 # others serve the body it replaces.
 REBUILD_SECONDS = 10
 # award slug -> (until, its versions as this process last read them; see PAGE_VERSION_SECONDS).
-_remembered: dict[str, tuple[float, tuple]] = {}
+remembered_versions: dict[str, tuple[float, tuple]] = {}
 MAX_REMEMBERED_AWARDS = 100
 # (host, path, page number) -> the cache key of its body, so that a read hashes nothing.
-_page_keys: dict[tuple[str, str, int], str] = {}
+page_keys: dict[tuple[str, str, int], str] = {}
 MAX_PAGE_KEYS = 4096
 
 
@@ -76,11 +76,11 @@ def page_cached(
     into this request's, on every request.
     """
     standings_catch_up(award_slug=award_slug)
-    key = _page_key(request, award_slug) if _cacheable(request) else None
+    key = page_key(request, award_slug) if _cacheable(request) else None
     if key is None:
         return _filled(build()[0], fill)
     now = time.time()
-    versions = _remembered_versions(award_slug)
+    versions = _versions_remembered(award_slug)
     if versions is None:
         found = cache.get_many([key, *_version_keys(award_slug)])
         entry, versions = found.get(key), _versions_found(award_slug, found)
@@ -95,14 +95,14 @@ def page_cached(
     previous = _is_page(entry) and entry.phase_ends > now
     # With a previous body to serve, one request renders while the others serve it (seconds
     # old); with none, each request renders.
-    if previous and not cache.add(_rendering_key(key), 1, timeout=REBUILD_SECONDS):
+    if previous and not cache.add(rendering_key(key), 1, timeout=REBUILD_SECONDS):
         return _served(entry, fill)
     try:
         response, award = build()
         _keep(key, versions, response, award)
     finally:
         if previous:
-            cache.delete(_rendering_key(key))
+            cache.delete(rendering_key(key))
     return _filled(response, fill)
 
 
@@ -131,21 +131,24 @@ def _versions_found(award_slug: str, found: dict) -> tuple:
         standings = standings_version(award_slug=award_slug)
     versions = (catalogue, standings)
     if None not in versions and settings.PAGE_VERSION_SECONDS > 0:
-        if len(_remembered) >= MAX_REMEMBERED_AWARDS:
-            _remembered.clear()
-        _remembered[award_slug] = (time.monotonic() + settings.PAGE_VERSION_SECONDS, versions)
+        if len(remembered_versions) >= MAX_REMEMBERED_AWARDS:
+            remembered_versions.clear()
+        remembered_versions[award_slug] = (
+            time.monotonic() + settings.PAGE_VERSION_SECONDS,
+            versions,
+        )
     return versions
 
 
-def _remembered_versions(award_slug: str) -> tuple | None:
-    remembered = _remembered.get(award_slug)
+def _versions_remembered(award_slug: str) -> tuple | None:
+    remembered = remembered_versions.get(award_slug)
     if remembered is None or remembered[0] <= time.monotonic():
         return None
     return remembered[1]
 
 
 def forget_page_versions() -> None:
-    _remembered.clear()
+    remembered_versions.clear()
 
 
 def _served(entry: CachedPage, fill: Callable[[bytes], bytes] | None) -> HttpResponse:
@@ -167,7 +170,7 @@ def _keep(key: str, versions: tuple, response: HttpResponse, award: Award) -> No
     cache.set(key, entry, timeout=int(seconds) + REBUILD_SECONDS)
 
 
-def _rendering_key(key: str) -> str:
+def rendering_key(key: str) -> str:
     return f"{key}:rendering"
 
 
@@ -183,7 +186,7 @@ def _cacheable(request: HttpRequest) -> bool:
     )
 
 
-def _page_key(request: HttpRequest, award_slug: str) -> str | None:
+def page_key(request: HttpRequest, award_slug: str) -> str | None:
     """The body's key: ?page= changes what a page shows; any other parameter (ref, utm_*)
     does not."""
     number = request.GET.get("page", "1") if request.META.get("QUERY_STRING") else "1"
@@ -191,14 +194,14 @@ def _page_key(request: HttpRequest, award_slug: str) -> str | None:
         return None
     # The host is part of the body (canonical and preview URLs are absolute).
     what = (request.get_host(), request.path, int(number))
-    key = _page_keys.get(what)
+    key = page_keys.get(what)
     if key is None:
         digest = hashlib.sha256(f"{CACHED_PAGE_LAYOUT}|{'|'.join(map(str, what))}".encode())
         key = f"pages:{award_slug}:{digest.hexdigest()[:32]}"
         # A crawler walking every nominee and page number must not grow it without end.
-        if len(_page_keys) >= MAX_PAGE_KEYS:
-            _page_keys.clear()
-        _page_keys[what] = key
+        if len(page_keys) >= MAX_PAGE_KEYS:
+            page_keys.clear()
+        page_keys[what] = key
     return key
 
 

@@ -31,17 +31,17 @@ def next_vote_steps(context) -> dict:
     nominee = context["nominee"]
     now = context.get("now") or timezone.now()
     visibility = context.get("visibility") or standings_visibility(nominee.award, now)
-    # The page renders these up to three times (its box and the <template>s for JavaScript):
-    # one set of suggestions per response.
-    request = context.get("request")
-    steps = getattr(request, "_laurel_next_steps", None)
-    if steps is None or steps[0] != nominee.pk:
-        steps = (nominee.pk, next_steps(nominee=nominee))
-        if request is not None:
-            request._laurel_next_steps = steps
+    # A page shows these up to three times (its box and the <template>s for JavaScript), from
+    # two renderings (the shared page and the voter's box): one set of suggestions a response,
+    # kept in the dict the view gives both ("next_steps_memo"), or else in this rendering.
+    memo = context.get("next_steps_memo")
+    if memo is None:
+        memo = context.render_context.setdefault("laurel.next_steps", {})
+    if nominee.pk not in memo:
+        memo[nominee.pk] = next_steps(nominee=nominee)
     return {
         "award": nominee.award,
         "nominee": nominee,
-        "steps": steps[1],
+        "steps": memo[nominee.pk],
         "show_standings": not visibility.hidden,
     }

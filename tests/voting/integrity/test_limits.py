@@ -90,7 +90,7 @@ def test_when_redis_fails_no_process_counts_on_its_own(settings):
     with pytest.raises(limits.LimitsUnavailable):  # at once: Redis is retried a little later
         hit(cap, at=T + 1)
     assert time.monotonic() - started < 0.05
-    assert not local_store._events
+    assert not local_store.events
     limits.limits_reset()
 
 
@@ -101,4 +101,4 @@ def test_the_local_store_forgets_nothing_within_its_window(settings):
     for i in range(2000):  # far more addresses than the database cache kept (300)
         hit(Op(Kind.CAP, f"t:other-{i}", 3600, 1), at=T + 1)
     assert hit(capped, at=T + 120).blocked == capped
-    assert len(local_store._events) >= 2001
+    assert len(local_store.events) >= 2001

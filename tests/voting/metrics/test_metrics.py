@@ -97,22 +97,22 @@ def test_each_open_awards_standings_age_is_a_gauge(award, nominee):
 def test_counts_survive_a_failing_store_and_arrive_once_it_is_back(monkeypatch, settings):
     settings.LIMITS_RETRY_SECONDS = 0.01
     before = scrape()
-    real_add = metrics._store_add
+    real_add = metrics.store_add
 
     def failing(batch):
         raise ConnectionError("Redis is down")
 
-    monkeypatch.setattr(metrics, "_store_add", failing)
+    monkeypatch.setattr(metrics, "store_add", failing)
     metrics.vote_outcome_count(outcome="counted")
     metrics.vote_outcome_count(outcome="counted")
     metrics.metrics_flush()
-    assert metrics._pending["votes:counted"] >= 2  # kept here, and still in the scrape
+    assert metrics.pending["votes:counted"] >= 2  # kept here, and still in the scrape
     assert votes(scrape(), "counted") - votes(before, "counted") == 2
-    monkeypatch.setattr(metrics, "_store_add", real_add)
+    monkeypatch.setattr(metrics, "store_add", real_add)
     time.sleep(0.02)
     metrics.vote_outcome_count(outcome="held")
     metrics.metrics_flush()
-    assert not metrics._pending
+    assert not metrics.pending
     after = scrape()
     assert votes(after, "counted") - votes(before, "counted") == 2
     assert votes(after, "held") - votes(before, "held") == 1

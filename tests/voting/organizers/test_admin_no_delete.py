@@ -2,6 +2,7 @@
 confirmed on a page of its own and written to the audit log."""
 
 import pytest
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import NoReverseMatch, reverse
@@ -41,9 +42,9 @@ def snapshot():
 
 def laurel_admins():
     return [
-        (model, model_admin)
-        for model, model_admin in admin.site._registry.items()
-        if model._meta.app_label in {"awards", "voting"}
+        (model, admin.site.get_model_admin(model))
+        for model in apps.get_models()
+        if admin.site.is_registered(model) and model._meta.app_label in {"awards", "voting"}
     ]
 
 
@@ -53,7 +54,7 @@ def test_no_admin_url_deletes_a_vote_or_a_standing(admin_client, field):
     assert before == (3, 2, 1)
     for model, _model_admin in laurel_admins():
         info = (model._meta.app_label, model._meta.model_name)
-        pks = [str(pk) for pk in model._default_manager.values_list("pk", flat=True)]
+        pks = [str(pk) for pk in model.objects.values_list("pk", flat=True)]
         admin_client.post(
             reverse("admin:{}_{}_changelist".format(*info)),
             {"action": "delete_selected", ACTION_CHECKBOX_NAME: pks, "post": "yes"},
@@ -72,7 +73,7 @@ def test_no_admin_url_deletes_a_vote_or_a_standing(admin_client, field):
 @pytest.mark.parametrize("model", [Vote, Standing, StandingsSnapshot])
 def test_votes_and_standings_offer_no_delete(admin_client, field, model):
     info = (model._meta.app_label, model._meta.model_name)
-    obj = model._default_manager.first()
+    obj = model.objects.first()
     page = admin_client.get(reverse("admin:{}_{}_changelist".format(*info)))
     assert 'value="delete_selected"' not in page.text
     delete = reverse("admin:{}_{}_delete".format(*info), args=[obj.pk])
@@ -195,7 +196,7 @@ def test_every_laurel_admin_action_is_confirmed_before_it_changes_anything(
     request.user = organizer
     for model, model_admin in laurel_admins():
         changelist = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
-        pks = [str(pk) for pk in model._default_manager.values_list("pk", flat=True)]
+        pks = [str(pk) for pk in model.objects.values_list("pk", flat=True)]
         for action in model_admin.get_actions(request):
             response = admin_client.post(
                 changelist, {"action": action, ACTION_CHECKBOX_NAME: pks, "index": "0"}

@@ -211,7 +211,7 @@ def test_category_page_uses_numbered_pages(client, experts, monkeypatch):
 def test_standings_pages_use_numbered_pages(client, experts, monkeypatch):
     from voting.standings.services import standings_recompute
 
-    monkeypatch.setattr("voting.ballot.views.STANDINGS_PER_PAGE", 2)
+    monkeypatch.setattr("voting.standings.views.STANDINGS_PER_PAGE", 2)
     NomineeFactory.create_batch(40, category=experts)
     standings_recompute(award_id=experts.award_id)
     response = client.get("/sbia/standings/", {"page": 6})
