@@ -5,6 +5,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# pytest-xdist's processes for the tests that can share the machine; `make test WORKERS=0` runs
+# every test in this one process.
+WORKERS ?= auto
 # Both locks are compiled from pyproject.toml (and the build requirement) for every platform
 # and Python 3.12+, with the hashes of every file of each pinned release.
 LOCK := $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.12 --generate-hashes \
@@ -31,12 +34,16 @@ run: $(STAMP)
 	@if [ "$${LAUREL_MODE:-}" = real ]; then $(PY) manage.py collectstatic --no-input -v0; fi
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# Two passes, each listing its 15 slowest tests: the tests that can share the machine, spread
+# over pytest-xdist's processes, then those marked `serial` (they start services of their own
+# and time what they see), one at a time. A pass that selects nothing (exit 5) is not a failure.
 test: $(STAMP)
 	@$(PY) -m pip check >/dev/null || { $(PY) -m pip check; \
 		echo "requirements/dev.txt does not satisfy pyproject.toml: run 'make lock'"; exit 1; }
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -m 'not serial' -n $(WORKERS) --durations=15 $(PYTEST_ARGS) || [ $$? = 5 ]
+	$(PY) -m pytest -m serial --durations=15 $(PYTEST_ARGS) || [ $$? = 5 ]
 
 lint: $(STAMP)
 	$(PY) -m ruff check --fix .
