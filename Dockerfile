@@ -4,11 +4,15 @@ FROM python:3.12-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 LAUREL_MODE=real STATIC_ROOT=/app/staticfiles
 WORKDIR /app
 
+# Exactly what requirements/lock.txt pins, each file checked against its hash (`make lock`
+# refreshes it), then Laurel itself, built from those packages alone.
+COPY requirements/lock.txt ./requirements/
+RUN pip install --no-cache-dir --require-hashes -r requirements/lock.txt
 COPY pyproject.toml README.md ./
 COPY laurel ./laurel
 COPY awards ./awards
 COPY voting ./voting
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir --no-deps --no-build-isolation .
 
 COPY . .
 # collectstatic needs settings to import, not real services or secrets.

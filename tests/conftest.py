@@ -28,6 +28,14 @@ def plain_http():
 
 
 @pytest.fixture(scope="session", autouse=True)
+def quick_passwords():
+    """Django's advice for test suites: PBKDF2's deliberate cost (0.6 s a hash here) would be
+    paid by every organizer the tests create and every login they make; no test is about it."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def collected_static():
     """Real mode serves hashed static files, which exist only after collectstatic, as deployed."""
     if "Manifest" in settings.STORAGES["staticfiles"]["BACKEND"]:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.test import Client
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUIRED = {
@@ -18,7 +19,8 @@ REQUIRED = {
 SECURITY = (
     "import django; django.setup(); from django.conf import settings as s; "
     "print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE, "
-    "s.CSRF_COOKIE_SECURE, s.SECURE_PROXY_SSL_HEADER is not None)"
+    "s.CSRF_COOKIE_SECURE, s.SECURE_PROXY_SSL_HEADER is not None, "
+    "s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SECURE_HSTS_PRELOAD)"
 )
 
 
@@ -40,12 +42,26 @@ def test_the_four_required_variables_pass_the_deploy_check():
 def test_the_four_required_variables_mean_https_only():
     result = run(["-c", SECURITY], REQUIRED)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["True", "31536000", "True", "True", "True"]
+    assert result.stdout.split() == ["True", "31536000", "True", "True", "True", "True", "False"]
+
+
+def test_hsts_preload_is_an_opt_in_that_passes_the_deploy_check():
+    """Preloading commits the whole domain to HTTPS in browsers for months: never a default."""
+    env = {**REQUIRED, "SECURE_HSTS_PRELOAD": "true"}
+    assert run(["-c", SECURITY], env).stdout.split()[-2:] == ["True", "True"]
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_plain_http_is_an_explicit_opt_out_that_the_deploy_check_reports():
     env = {**REQUIRED, "LAUREL_INSECURE_HTTP": "true"}
-    assert run(["-c", SECURITY], env).stdout.split() == ["False", "0", "False", "False", "False"]
+    assert run(["-c", SECURITY], env).stdout.split()[:5] == [
+        "False",
+        "0",
+        "False",
+        "False",
+        "False",
+    ]
     result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
     assert result.returncode != 0
     assert "security.W008" in result.stderr  # SECURE_SSL_REDIRECT
@@ -56,13 +72,16 @@ def test_plain_http_is_an_explicit_opt_out_that_the_deploy_check_reports():
 def test_behind_the_tls_proxy_plain_http_is_redirected_and_https_gets_hsts(client, settings):
     settings.SECURE_SSL_REDIRECT = True
     settings.SECURE_HSTS_SECONDS = 31_536_000
-    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = settings.SECURE_HSTS_PRELOAD = True
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS, settings.SECURE_HSTS_PRELOAD = True, False
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     plain = client.get("/", HTTP_X_FORWARDED_PROTO="http")
     assert plain.status_code == 301
     assert plain["Location"] == "https://testserver/"
     secure = client.get("/", HTTP_X_FORWARDED_PROTO="https")
     assert secure.status_code == 200
+    assert secure["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    settings.SECURE_HSTS_PRELOAD = True  # the opt-in, read when the middleware starts
+    secure = Client().get("/", HTTP_X_FORWARDED_PROTO="https")
     assert secure["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
     # The load balancer's liveness probe stays on plain HTTP.
     assert client.get("/healthz", HTTP_X_FORWARDED_PROTO="http").status_code == 200

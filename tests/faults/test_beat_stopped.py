@@ -18,7 +18,8 @@ from .harness import (
     wait_until_standings_converge,
 )
 
-pytestmark = pytest.mark.services
+# serial: a private PostgreSQL, Redis, gunicorn and Celery, timed; alone, after the rest.
+pytestmark = [pytest.mark.services, pytest.mark.serial]
 
 BEAT_STOPPED_SECONDS = max(4.0, float(os.environ.get("LAUREL_FAULT_BEAT_SECONDS", "10")))
 

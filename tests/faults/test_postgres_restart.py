@@ -7,7 +7,8 @@ import pytest
 
 from .harness import VoteStream, tally, wait_until_standings_converge
 
-pytestmark = pytest.mark.services
+# serial: a private PostgreSQL, Redis, gunicorn and Celery, timed; alone, after the rest.
+pytestmark = [pytest.mark.services, pytest.mark.serial]
 
 OUTAGE_SECONDS = 2
 # From the restart's first moment: the outage, plus a request or two that held a dead

@@ -21,7 +21,8 @@ from .harness import (
     wait_until_standings_converge,
 )
 
-pytestmark = pytest.mark.services
+# serial: a private PostgreSQL, Redis, gunicorn and Celery, timed; alone, after the rest.
+pytestmark = [pytest.mark.services, pytest.mark.serial]
 
 OUTAGE_SECONDS = 4
 

@@ -13,7 +13,8 @@ from .harness import (
     wait_until_standings_converge,
 )
 
-pytestmark = pytest.mark.services
+# serial: a private PostgreSQL, Redis, gunicorn and Celery, timed; alone, after the rest.
+pytestmark = [pytest.mark.services, pytest.mark.serial]
 
 
 def test_a_worker_killed_mid_recompute_loses_nothing_and_a_new_one_catches_up(stack):
