@@ -37,7 +37,7 @@ REFUSALS = (Outcome.ALREADY_VOTED, Outcome.CONFIRM, Outcome.NOT_OPEN, Outcome.CL
 _lock = threading.Lock()
 pending: Counter[str] = Counter()  # counted here, not yet in the store
 _memory: Counter[str] = Counter()  # the store itself in embedded mode
-_retry_at = 0.0
+_failed_at = -float("inf")  # time.monotonic() of the store's last failure
 _flusher_pid = 0  # the process whose thread flushes pending
 
 
@@ -86,9 +86,9 @@ def _flush_forever() -> None:
 
 def metrics_flush() -> None:
     """Add this process's pending counts to the store; on failure keep them for later."""
-    global _retry_at
+    global _failed_at
     with _lock:
-        if not pending or time.monotonic() < _retry_at:
+        if not pending or time.monotonic() < _failed_at + settings.LIMITS_RETRY_SECONDS:
             return
         batch = dict(pending)
         pending.clear()
@@ -97,7 +97,7 @@ def metrics_flush() -> None:
     except Exception:
         with _lock:
             pending.update(batch)
-            _retry_at = time.monotonic() + settings.LIMITS_RETRY_SECONDS
+            _failed_at = time.monotonic()
         log.warning("metrics: Redis unavailable, counting in this process until it is back")
 
 
