@@ -16,7 +16,7 @@ from voting.ballot.voters import COOKIE_MAX_AGE, COOKIE_NAME
 def rules(request: HttpRequest, award_slug: str) -> HttpResponse:
     award = get_award_or_404(award_slug)
     context = {"award": award, "now": timezone.now(), "categories": award.categories.all()}
-    return render(request, "voting/rules.html", context)
+    return render(request, "voting/ballot/rules.html", context)
 
 
 @require_safe
@@ -29,4 +29,4 @@ def privacy(request: HttpRequest, award_slug: str) -> HttpResponse:
         "cookie_days": COOKIE_MAX_AGE // 86400,
         "outcome_seconds": OUTCOME_SECONDS,
     }
-    return render(request, "voting/privacy.html", context)
+    return render(request, "voting/ballot/privacy.html", context)

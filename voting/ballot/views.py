@@ -185,7 +185,7 @@ def nominee(request: HttpRequest, award_slug: str, nominee_slug: str) -> HttpRes
         nominee = get_nominee_or_404(award_slug, nominee_slug)
         context = nominee_page_context(request, nominee, timezone.now())
         context["next_steps_memo"] = next_steps_memo
-        response = render(request, "voting/nominee.html", context)
+        response = render(request, "voting/ballot/nominee.html", context)
         # Each response holds one visitor's secrets, so no browser or proxy may keep it. The
         # headers are kept with the body, rather than added to every response (never_cache).
         add_never_cache_headers(response)
@@ -214,7 +214,7 @@ def vote_box_render(request: HttpRequest, nominee: Nominee, next_steps_memo: dic
     context["next_steps_memo"] = next_steps_memo
     if context["next_vote_at"] is not None or context["result"] is not None:
         context["visibility"] = standings_visibility(nominee.award, now)
-    return render_to_string("voting/_vote_box.html", context, request=request).encode()
+    return render_to_string("voting/ballot/_vote_box.html", context, request=request).encode()
 
 
 def outcome_shown_once(request: HttpRequest, nominee: Nominee, now: datetime) -> VoteResult | None:
@@ -256,7 +256,7 @@ def vote(request: HttpRequest, award_slug: str, nominee_slug: str) -> HttpRespon
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     if _body_length(request) > MAX_VOTE_BODY:
-        return render(request, "voting/too_large.html", status=413)
+        return render(request, "voting/ballot/too_large.html", status=413)
     if not from_this_site(request):
         return csrf_failure(request, "the vote was sent from another site")
     if not request.POST.get("token"):
@@ -323,7 +323,9 @@ def render_vote_result(
         if result.outcome in (Outcome.HELD, Outcome.NOT_OPEN, Outcome.CLOSED, Outcome.CONFIRM):
             # Rare answers carry their markup; the page has templates for the common ones.
             context = vote_box_context(request, nominee, now, result)
-            payload["html"] = render_to_string("voting/_vote_box.html", context, request=request)
+            payload["html"] = render_to_string(
+                "voting/ballot/_vote_box.html", context, request=request
+            )
         return JsonResponse(payload, status=status)
     # Post/Redirect/Get: every outcome lands on the nominee's page, which shows it once.
     page = nominee.get_absolute_url()
@@ -351,11 +353,11 @@ def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
     retry_after = getattr(exception, "retry_after", None) or 3600
     context = {"retry_minutes": max(1, -(-retry_after // 60))}
     if wants_json(request):
-        html = render_to_string("voting/_rate_limited.html", context, request=request)
+        html = render_to_string("voting/ballot/_rate_limited.html", context, request=request)
         payload = {"outcome": "rate_limited", "counted": False, "html": html}
         response = JsonResponse(payload, status=429)
     else:
-        response = render(request, "voting/rate_limited.html", context, status=429)
+        response = render(request, "voting/ballot/rate_limited.html", context, status=429)
     response["Retry-After"] = str(retry_after)
     return response
 

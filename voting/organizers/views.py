@@ -264,7 +264,7 @@ def results_preview(request: HttpRequest, award_id: int) -> HttpResponse:
         "messages": [Message(messages.WARNING, banner)],
         **nominee_gallery(request, award.nominees.select_related("category")),
     }
-    response = render(request, "awards/award.html", context)
+    response = render(request, "voting/standings/award.html", context)
     response["X-Robots-Tag"] = "noindex"
     return response
 

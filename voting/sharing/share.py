@@ -121,7 +121,7 @@ def badge_svg(badge: Badge, *, element_id: str = "laurel-badge") -> str:
         "id": element_id,
         "accent": ACCENT,
     }
-    return render_to_string("voting/badge.svg", context)
+    return render_to_string("voting/sharing/badge.svg", context)
 
 
 def badge_png(badge: Badge) -> bytes:

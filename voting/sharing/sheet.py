@@ -60,7 +60,7 @@ def the_award(award: Award) -> str:
 
 def interval_wording(award: Award) -> str:
     """The award's rule as the vote box words it: "24 hours", "day (the day starts …)"."""
-    return render_to_string("voting/_interval.html", {"award": award}).strip()
+    return render_to_string("voting/ballot/_interval.html", {"award": award}).strip()
 
 
 def share_kit(

@@ -60,7 +60,7 @@ def stats(request: HttpRequest, award_slug: str, nominee_slug: str, token: str) 
         "day_chart": day_chart(stats.days),
         "channel_chart": channel_chart(stats.channels),
     }
-    response = render(request, "voting/nominee_stats.html", context)
+    response = render(request, "voting/sharing/nominee_stats.html", context)
     # The token is the page's only lock: keep it out of shared caches, Referer headers and
     # search engines.
     response["Cache-Control"] = "private, no-store"

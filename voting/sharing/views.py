@@ -85,7 +85,9 @@ def reminder(request: HttpRequest, award_slug: str, nominee_slug: str) -> HttpRe
         ics = share.reminder_ics(nominee=nominee, at=at, zone=zone, vote_url=vote_url, now=now)
     except share.ReminderRefused as refused:
         context = {"award": nominee.award, "nominee": nominee, "message": str(refused)}
-        return render(request, "voting/reminder_refused.html", context, status=refused.status)
+        return render(
+            request, "voting/sharing/reminder_refused.html", context, status=refused.status
+        )
     response = HttpResponse(ics, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="vote-for-{nominee.slug}.ics"'
     return response

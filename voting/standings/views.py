@@ -28,7 +28,7 @@ def home(request: HttpRequest) -> HttpResponse:
     awards = Award.objects.annotate(
         nominee_count=Count("nominees", filter=Q(nominees__is_active=True))
     )
-    return render(request, "awards/home.html", {"awards": awards, "now": timezone.now()})
+    return render(request, "voting/standings/home.html", {"awards": awards, "now": timezone.now()})
 
 
 def award_detail(request: HttpRequest, award_slug: str) -> HttpResponse:
@@ -54,7 +54,7 @@ def award_detail_response(request: HttpRequest, award_slug: str) -> tuple[HttpRe
     elif not visibility.hidden:
         top, leaders = standings_leaders(award)
         context.update({"top": top, "leaders": leaders, "snapshot": standings_snapshot(award)})
-    return render(request, "awards/award.html", context), award
+    return render(request, "voting/standings/award.html", context), award
 
 
 def category_detail(request: HttpRequest, award_slug: str, category_slug: str) -> HttpResponse:
@@ -72,7 +72,7 @@ def category_detail_response(
         "now": timezone.now(),
         **nominee_gallery(request, category.nominees.all()),
     }
-    return render(request, "awards/category.html", context), category.award
+    return render(request, "voting/standings/category.html", context), category.award
 
 
 def nominee_gallery(request: HttpRequest, nominees: NomineeQuerySet) -> dict:
@@ -115,7 +115,9 @@ def standings_context(request: HttpRequest, award, category=None) -> dict:
 def standings(request: HttpRequest, award_slug: str) -> HttpResponse:
     def build() -> tuple[HttpResponse, Award]:
         award = get_award_or_404(award_slug)
-        return render(request, "voting/standings.html", standings_context(request, award)), award
+        return render(
+            request, "voting/standings/standings.html", standings_context(request, award)
+        ), award
 
     return page_cached(request, award_slug=award_slug, build=build)
 
@@ -124,7 +126,7 @@ def category_standings(request: HttpRequest, award_slug: str, category_slug: str
     def build() -> tuple[HttpResponse, Award]:
         category = get_category_or_404(award_slug, category_slug)
         context = standings_context(request, category.award, category)
-        return render(request, "voting/standings.html", context), category.award
+        return render(request, "voting/standings/standings.html", context), category.award
 
     return page_cached(request, award_slug=award_slug, build=build)
 

@@ -37,7 +37,7 @@ class Preview:
     twitter_creator: str = ""
 
 
-@register.inclusion_tag("voting/_link_preview.html", takes_context=True)
+@register.inclusion_tag("voting/sharing/_link_preview.html", takes_context=True)
 def link_preview(context: template.Context) -> dict:
     request: HttpRequest | None = context.get("request")
     if request is None:

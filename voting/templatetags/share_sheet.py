@@ -12,7 +12,7 @@ from voting.standings.services import standings_visibility
 register = template.Library()
 
 
-@register.inclusion_tag("voting/_share.html", takes_context=True)
+@register.inclusion_tag("voting/sharing/_share.html", takes_context=True)
 def share_sheet(context) -> dict:
     nominee = context["nominee"]
     now = context.get("now") or timezone.now()
@@ -26,7 +26,7 @@ def share_sheet(context) -> dict:
     }
 
 
-@register.inclusion_tag("voting/_next_steps.html", takes_context=True)
+@register.inclusion_tag("voting/sharing/_next_steps.html", takes_context=True)
 def next_vote_steps(context) -> dict:
     nominee = context["nominee"]
     now = context.get("now") or timezone.now()

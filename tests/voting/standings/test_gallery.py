@@ -147,7 +147,9 @@ def test_the_query_is_cut_to_100_characters(client, nominee):
 
 def rendered_pages(count: int, number: int, query: str = "", **extra) -> str:
     page = Paginator(range(count), 1).get_page(number)
-    return render_to_string("awards/_pagination.html", {"page": page, "query": query, **extra})
+    return render_to_string(
+        "voting/standings/_pagination.html", {"page": page, "query": query, **extra}
+    )
 
 
 def page_labels(html: str) -> str:

@@ -32,8 +32,12 @@ PAGES = [
     "/api/{award}/standings/experts/",
     "/api/{award}/nominees/{nominee}/",
 ]
-PAGE_TEMPLATES = {"awards/award.html", "awards/category.html", "voting/standings.html"}
-PAGE_TEMPLATES |= {"voting/nominee.html", "base.html"}
+PAGE_TEMPLATES = {
+    "voting/standings/award.html",
+    "voting/standings/category.html",
+    "voting/standings/standings.html",
+}
+PAGE_TEMPLATES |= {"voting/ballot/nominee.html", "base.html"}
 
 
 @pytest.fixture(autouse=True)
