@@ -160,8 +160,3 @@ def network_of(text: str) -> str | None:
         return None
     widest = WIDER_PREFIXES[network.version][-1]
     return str(network.supernet(new_prefix=min(network.prefixlen, widest)))
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The address as votes record and the per-IP cap counts it: IPv6 by its /64 network."""
-    return client_networks(request).address
