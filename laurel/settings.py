@@ -311,10 +311,6 @@ else:
         }
     }
 
-# Template fragments the same for every visitor ({% cache ... using="fragments" %}), kept by
-# each process: cheaper than a trip to Redis for what takes a hundred microseconds to render.
-CACHES["fragments"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-
 # Caps and integrity signals (voting/integrity/limits.py): sliding windows counted in Redis by one Lua
 # script per vote, or in this process in embedded mode. While Redis fails, votes are recorded
 # and held, then re-assessed once it is back (no count is ever kept per process, which would

@@ -115,6 +115,7 @@ def test_when_redis_stops_votes_are_held_not_counted_looser_and_assessed_once_it
 
     process, port = own_redis
     settings.CACHES = {
+        **settings.CACHES,
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{port}/0",
@@ -123,7 +124,7 @@ def test_when_redis_stops_votes_are_held_not_counted_looser_and_assessed_once_it
                 "SOCKET_TIMEOUT": 0.25,
                 "IGNORE_EXCEPTIONS": True,
             },
-        }
+        },
     }
     settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"
     settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{port}/1"
@@ -195,16 +196,16 @@ def test_votes_past_the_cap_during_an_outage_stay_held_once_assessed(capped, own
             "IGNORE_EXCEPTIONS": True,
         },
     }
-    settings.CACHES = {"default": live}
+    settings.CACHES = {**settings.CACHES, "default": live}
     settings.REDIS_URL = live["LOCATION"]
     settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{port}/1"
     Award.objects.filter(pk=capped.award_id).update(ip_votes_per_hour=4)
     assert [vote_from(capped, accept=JSON).status_code for _ in range(3)] == [200] * 3
     # A network blip: Redis keeps its counts, but this process cannot reach it for a while.
-    settings.CACHES = {"default": {**live, "LOCATION": "redis://127.0.0.1:9/0"}}
+    settings.CACHES = {**settings.CACHES, "default": {**live, "LOCATION": "redis://127.0.0.1:9/0"}}
     limits_reset()
     assert [vote_from(capped, accept=JSON).status_code for _ in range(3)] == [202] * 3
-    settings.CACHES = {"default": live}
+    settings.CACHES = {**settings.CACHES, "default": live}
     limits_reset()
     assert votes_reassess() == 3
     # One more fitted under the cap of 4 an hour; the two past it stay held, never counted.
