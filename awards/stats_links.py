@@ -5,8 +5,12 @@ admin's "Revoke stats links") turns every link sent so far into a 404, and rotat
 does the same for all nominees at once. The page itself is voting's (voting/sharing/stats.py).
 """
 
+from functools import cache
+
 from django.core import signing
+from django.core.signals import setting_changed
 from django.db.models import F, QuerySet
+from django.dispatch import receiver
 from django.urls import reverse
 
 from awards.models import Nominee
@@ -14,8 +18,15 @@ from awards.models import Nominee
 STATS_SALT = "laurel.nominee-stats"
 
 
+@cache
 def stats_signer() -> signing.Signer:
     return signing.Signer(salt=STATS_SALT)
+
+
+@receiver(setting_changed)
+def stats_signer_forget(*, setting: str, **kwargs) -> None:
+    if setting.startswith("SECRET_KEY"):
+        stats_signer.cache_clear()
 
 
 def stats_token(nominee: Nominee) -> str:
