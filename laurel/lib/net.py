@@ -152,11 +152,11 @@ def _network(address: Address, prefix: int) -> str:
 
 
 def network_of(text: str) -> str | None:
-    """The widest network an address (or a narrower network, such as an IPv6 /64) is counted
-    in: its IPv4 /24 or IPv6 /48. None for text that is not an address ("unknown")."""
+    """The widest network an address as votes store it (an address, or an IPv6 /64) is counted
+    in: its IPv4 /24 or IPv6 /48, as networks_of() finds it. None for text that is not an
+    address ("unknown")."""
     try:
-        network = ipaddress.ip_network(text.strip(), strict=False)
+        address = ipaddress.ip_network(text.strip(), strict=False).network_address
     except ValueError:
         return None
-    widest = WIDER_PREFIXES[network.version][-1]
-    return str(network.supernet(new_prefix=min(network.prefixlen, widest)))
+    return networks_of(address).network
