@@ -160,6 +160,8 @@ MIDDLEWARE = [
     # Every response names its request id, and every log line of the request carries it.
     "laurel.logs.request_id",
     "django_structlog.middlewares.RequestMiddleware",
+    # Embedded mode's background work (no worker) runs once the response is sent.
+    "laurel.lib.after_response.after_response_middleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Bad input (a NUL in the query string, a body in a charset forms never use) answers 400

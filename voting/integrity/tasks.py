@@ -9,6 +9,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 
+from laurel.lib.after_response import after_response
 from voting.integrity.assess import HOUR, Assessment, Trip
 from voting.integrity.bursts import burst_review
 from voting.integrity.holds import cluster_hold
@@ -61,16 +62,18 @@ def burst_review_later(award_id: int, nominee_id: int, since: datetime, until: d
 
 
 def _enqueue_twice(task, kwargs: dict) -> None:
-    """Run `task` now and again a little later; without a broker, run it here at once.
+    """Run `task` now and again a little later; with a broker that is down, run it here.
 
     Votes assessed just before the trip may commit after the first pass; the second pass
     takes them too. Embedded mode has no worker to run it later (a countdown would run at
-    once), and serves one machine's light traffic.
+    once), serves one machine's light traffic, and runs it once the voter has their answer.
     """
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        after_response(partial(task.apply_async, kwargs=kwargs, retry=False))
+        return
     try:
         task.apply_async(kwargs=kwargs, retry=False)
-        if not settings.CELERY_TASK_ALWAYS_EAGER:
-            task.apply_async(kwargs=kwargs, countdown=CLUSTER_HOLD_RECHECK_SECONDS, retry=False)
+        task.apply_async(kwargs=kwargs, countdown=CLUSTER_HOLD_RECHECK_SECONDS, retry=False)
     except Exception:
         log.warning("%s not queued; running it now", task.name, exc_info=True)
         task.run(**kwargs)

@@ -71,13 +71,23 @@ def standings_recompute(*, award_id: int, now: datetime | None = None) -> Recomp
 def _write_standings(rows: list[Standing]) -> None:
     if not rows:
         return
-    if connection.vendor != "postgresql":
-        Standing.objects.bulk_update(rows, RANKED_FIELDS, batch_size=500)
-        return
-    # One statement over arrays: bulk_update's CASE per row and field costs about a millisecond
-    # a row in Python, and a vote for a viral nominee can move hundreds of rows.
-    columns = [row.nominee_id for row in rows], *zip(*(_values(row) for row in rows), strict=True)
+    # bulk_update's CASE per row and field costs about a millisecond a row in Python, and one
+    # vote can move every row below it (1.3 s for 984 nominees on SQLite).
     table = Standing._meta.db_table
+    if connection.vendor != "postgresql":
+        # SQLite: one prepared statement run per row, inside the caller's transaction.
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"""
+                UPDATE {table} SET category_id = %s, votes = %s, category_rank = %s,
+                    overall_rank = %s, category_position = %s, overall_position = %s
+                WHERE nominee_id = %s
+                """,
+                [(*_values(row), row.nominee_id) for row in rows],
+            )
+        return
+    # PostgreSQL: one statement over arrays.
+    columns = [row.nominee_id for row in rows], *zip(*(_values(row) for row in rows), strict=True)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""

@@ -2,11 +2,13 @@
 
 import logging
 import time
+from functools import partial
 
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 
+from laurel.lib.after_response import after_response
 from voting.standings.services import awards_due_for_recompute, standings_recompute
 
 log = logging.getLogger(__name__)
@@ -47,7 +49,8 @@ def standings_nudge(award_id: int) -> None:
     """Ask for a recompute soon, at most once per nudge window per award.
 
     Called after a vote commits. Many votes in one window share one recompute; when Redis is
-    down the nudge is skipped and the periodic task catches up. Never raises.
+    down the nudge is skipped and the periodic task catches up. Never raises, and never makes
+    the caller wait for the recompute.
     """
     window = settings.STANDINGS_NUDGE_SECONDS
     moment = time.monotonic()
@@ -57,6 +60,14 @@ def standings_nudge(award_id: int) -> None:
     try:
         if not cache.add(f"standings-nudge:{award_id}", 1, timeout=window):
             return
-        standings_recompute_task.apply_async((award_id,), countdown=window, retry=False)
+        send = partial(
+            standings_recompute_task.apply_async, (award_id,), countdown=window, retry=False
+        )
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            # Embedded mode runs the task where it is sent, ignoring the countdown: not in the
+            # request a voter waits on.
+            after_response(send)
+        else:
+            send()
     except Exception:
         log.warning("standings nudge for award %s not sent; the schedule will catch up", award_id)
