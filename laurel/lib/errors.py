@@ -4,11 +4,14 @@ uses). Every error page says what happened and that nothing was recorded."""
 
 import logging
 import sys
+from dataclasses import dataclass
 
 from django.db import DataError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from laurel.lib.responses import error_json, wants_json
 from laurel.lib.unavailable import unavailable_response
@@ -16,8 +19,8 @@ from laurel.lib.unavailable import unavailable_response
 logger = logging.getLogger(__name__)
 
 CSRF_MESSAGE = (
-    "Your browser sent the form without the security token Laurel gave it, so nothing was "
-    "recorded. Reload the page and try again."
+    "Nothing was recorded: the page was open too long, or this browser blocks Laurel's "
+    "cookie. Reload the page and try again."
 )
 PLAIN_500 = (
     "<!doctype html><html lang=en><meta charset=utf-8><title>Something went wrong · Laurel</title>"
@@ -62,9 +65,30 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    retry = retry_link(request)
     if wants_json(request):
-        return error_json(request, 403, CSRF_MESSAGE)
-    return render(request, "403_csrf.html", {"reason": reason}, status=403)
+        html = render_to_string("_csrf_retry.html", {"retry": retry}, request=request)
+        return error_json(request, 403, CSRF_MESSAGE, html=html)
+    return render(request, "403_csrf.html", {"reason": reason, "retry": retry}, status=403)
+
+
+@dataclass(frozen=True)
+class RetryLink:
+    url: str
+    label: str
+
+
+def retry_link(request: HttpRequest) -> RetryLink:
+    """The button that fixes a refused form: a fresh copy of the page the form was on."""
+    match = request.resolver_match
+    if match is not None and match.url_name == "vote":
+        return RetryLink(reverse("nominee", kwargs=match.kwargs), "Reload and vote")
+    referer = request.headers.get("Referer", "")
+    if url_has_allowed_host_and_scheme(
+        referer, {request.get_host()}, require_https=request.is_secure()
+    ):
+        return RetryLink(referer, "Reload the page")
+    return RetryLink(reverse("home"), "See all awards")
 
 
 def unreadable(request: HttpRequest) -> str | None:

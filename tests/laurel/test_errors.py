@@ -171,15 +171,35 @@ def test_a_json_vote_from_another_site_gets_a_json_403_and_records_nothing(nomin
         HTTP_ORIGIN="https://elsewhere.example",
     )
     assert response.status_code == 403
-    assert "security token" in response.json()["error"]
+    assert "Nothing was recorded" in response.json()["error"]
+    assert 'href="/sbia/ada-lovelace/">Reload and vote</a>' in response.json()["html"]
     assert not Vote.objects.exists()
 
 
 def test_a_form_vote_without_any_token_gets_the_styled_page(nominee):
     response = Client(enforce_csrf_checks=True).post("/sbia/ada-lovelace/vote/", {"ref": "x"})
     assert response.status_code == 403
-    assert "nothing was recorded" in response.text
+    assert "Nothing was recorded" in response.text
     assert 'class="site-header"' in response.text
+    assert 'class="button" href="/sbia/ada-lovelace/">Reload and vote</a>' in response.text
+    assert "security token" not in response.text
+
+
+def test_any_other_refused_form_offers_to_reload_the_page_it_came_from(organizer):
+    client = Client(enforce_csrf_checks=True)
+    login = reverse("admin:login")
+    response = client.post(login, {"username": "x"}, HTTP_REFERER=f"http://testserver{login}")
+    assert response.status_code == 403
+    assert f'href="http://testserver{login}">Reload the page</a>' in response.text
+
+
+def test_a_refused_form_never_links_back_to_another_site(organizer):
+    client = Client(enforce_csrf_checks=True)
+    login = reverse("admin:login")
+    response = client.post(login, {"username": "x"}, HTTP_REFERER="https://evil.example/x")
+    assert response.status_code == 403
+    assert "evil.example" not in response.text
+    assert '<a class="button" href="/">See all awards</a>' in response.text
 
 
 def test_a_bug_gives_people_the_styled_500_page(browser_client):
