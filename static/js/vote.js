@@ -199,7 +199,26 @@
     });
   }
 
+  // The reminder's time zone: the device's own, added to the list when the list lacks it.
+  function preselectZone() {
+    var select = document.querySelector("select[data-browser-zone]");
+    var zone;
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (error) { return; }
+    if (!select || !zone) { return; }
+    var known = Array.prototype.some.call(select.options, function (option) {
+      return option.value === zone;
+    });
+    if (!known) {
+      var option = document.createElement("option");
+      option.value = zone;
+      option.textContent = zone.split("/").pop().replace(/_/g, " ") + " (this device)";
+      select.insertBefore(option, select.firstChild);
+    }
+    select.value = zone;
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    preselectZone();
     var box = document.getElementById("vote-box");
     if (!box) { return; }
     enhance(box);

@@ -305,6 +305,48 @@ def _time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
+# The reminder form's list: a city for every offset people live at. Any IANA name is accepted;
+# the page adds the browser's own zone when it is not here (static/js/vote.js).
+REMINDER_ZONES = (
+    "Pacific/Honolulu America/Anchorage America/Los_Angeles America/Vancouver America/Tijuana "
+    "America/Denver America/Phoenix America/Edmonton America/Chicago America/Mexico_City "
+    "America/Winnipeg America/New_York America/Toronto America/Bogota America/Lima "
+    "America/Halifax America/Caracas America/Santiago America/St_Johns America/Sao_Paulo "
+    "America/Argentina/Buenos_Aires Atlantic/Azores Atlantic/Reykjavik Europe/London "
+    "Europe/Dublin Europe/Lisbon Africa/Casablanca Africa/Lagos Europe/Paris Europe/Berlin "
+    "Europe/Madrid Europe/Rome Europe/Amsterdam Europe/Stockholm Europe/Warsaw Africa/Cairo "
+    "Africa/Johannesburg Europe/Athens Europe/Helsinki Europe/Kyiv Asia/Jerusalem "
+    "Europe/Istanbul Europe/Moscow Asia/Riyadh Africa/Nairobi Asia/Tehran Asia/Dubai "
+    "Asia/Kabul Asia/Karachi Asia/Kolkata Asia/Kathmandu Asia/Dhaka Asia/Yangon Asia/Bangkok "
+    "Asia/Jakarta Asia/Ho_Chi_Minh Asia/Shanghai Asia/Hong_Kong Asia/Taipei Asia/Singapore "
+    "Asia/Manila Australia/Perth Asia/Seoul Asia/Tokyo Australia/Adelaide Australia/Darwin "
+    "Australia/Brisbane Australia/Sydney Pacific/Guam Pacific/Noumea Pacific/Auckland "
+    "Pacific/Fiji Pacific/Tongatapu UTC"
+).split()
+
+
+@dataclass(frozen=True)
+class ZoneChoice:
+    name: str
+    label: str  # "UTC-05:00 · New York", with a minus sign
+
+
+def reminder_zone_choices(*, now: datetime, extra: str = "") -> list[ZoneChoice]:
+    """The reminder form's time zones, by today's offset, with `extra` (the award's) among them."""
+    names = set(REMINDER_ZONES)
+    if extra in _time_zones():
+        names.add(extra)
+    choices = []
+    for name in names:
+        offset = now.astimezone(zoneinfo.ZoneInfo(name)).utcoffset() or timedelta()
+        minutes = int(offset.total_seconds()) // 60
+        sign = "\N{MINUS SIGN}" if minutes < 0 else "+"
+        hours, rest = divmod(abs(minutes), 60)
+        city = name.rsplit("/", 1)[-1].replace("_", " ")
+        choices.append((minutes, city, ZoneChoice(name, f"UTC{sign}{hours:02}:{rest:02} · {city}")))
+    return [choice for _minutes, _city, choice in sorted(choices)]
+
+
 def voter_last_vote_at(*, nominee: Nominee, voter_key: str) -> datetime | None:
     """When this voter last voted in the nominee's scope, from their ballot."""
     return (

@@ -5,6 +5,7 @@ them the same way from the context it already has."""
 from django import template
 from django.utils import timezone
 
+from voting.sharing.share import ZoneChoice, reminder_zone_choices
 from voting.sharing.sheet import next_steps, share_kit
 from voting.standings.public import public_standing
 from voting.standings.services import standings_visibility
@@ -45,3 +46,9 @@ def next_vote_steps(context) -> dict:
         "steps": memo[nominee.pk],
         "show_standings": not visibility.hidden,
     }
+
+
+@register.simple_tag(takes_context=True)
+def reminder_zones(context) -> list[ZoneChoice]:
+    award = context["nominee"].award
+    return reminder_zone_choices(now=context.get("now") or timezone.now(), extra=award.time_zone)

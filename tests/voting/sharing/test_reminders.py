@@ -1,6 +1,7 @@
 """A daily reminder to vote, without email: an .ics file with a daily event at the time the voter
 picks (or voted), linking back to the vote page, until voting closes."""
 
+import re
 import zoneinfo
 from datetime import UTC, datetime, time, timedelta
 
@@ -149,3 +150,24 @@ def test_the_nominee_page_offers_the_reminder(client, nominee, closes):
     assert page.context["reminder_url"] == REMINDER
     assert f'action="{REMINDER}"' in page.text
     assert 'name="at"' in page.text and 'name="tz"' in page.text
+
+
+def test_the_reminder_time_zone_is_chosen_from_a_list_with_the_awards_preselected(
+    client, nominee, closes
+):
+    page = client.get(nominee.get_absolute_url()).text
+    select = page.split('<select id="reminder-tz" name="tz"', 1)[1].split("</select>", 1)[0]
+    assert re.search(
+        r'<option value="America/New_York">UTC\N{MINUS SIGN}0[45]:00 · New York<', select
+    )
+    award_zone = nominee.award.time_zone
+    assert f'<option value="{award_zone}" selected>' in select
+    assert select.count("<option") >= 70
+    assert 'name="tz" value=' not in page  # no free-text box
+
+
+def test_every_listed_time_zone_makes_a_reminder(client, nominee, closes):
+    from voting.sharing.share import REMINDER_ZONES
+
+    for zone in REMINDER_ZONES:
+        assert client.get(REMINDER, {"at": "09:00", "tz": zone}).status_code == 200, zone
