@@ -22,13 +22,16 @@ $(STAMP): requirements/dev.txt pyproject.toml scripts/find-python
 	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then \
 		echo "Creating $(VENV) with $$python"; rm -rf $(VENV); "$$python" -m venv $(VENV) || exit 1; \
 	fi
-	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.txt
+	@echo "Installing Laurel's packages into $(VENV) (the first run only; a minute or two)"
+	$(PY) -m pip install --progress-bar on --require-hashes -r requirements/dev.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+	@echo "$(VENV) is ready"
 
 # `make run` reads .env when there is one (see .env.example); tests never do.
 run: export LAUREL_ENV_FILE ?= $(wildcard .env)
 run: $(STAMP)
+	@PYTHON=$(PY) scripts/port-free $(HOST) $(PORT)
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
 	@if [ "$${LAUREL_MODE:-}" = real ]; then $(PY) manage.py collectstatic --no-input -v0; fi

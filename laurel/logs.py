@@ -5,6 +5,7 @@ loggers and Django's included; the id is the proxy's X-Request-ID when it sent a
 nginx's access log and Laurel's lines join on it, and every response names it.
 """
 
+import logging
 import re
 import uuid
 from collections.abc import Callable
@@ -64,18 +65,57 @@ def json_formatter() -> structlog.stdlib.ProcessorFormatter:
     )
 
 
+def readable_line(logger, method_name: str, event_dict: dict) -> dict:
+    """Embedded mode's console: a request as "GET /path → 200", every line stamped with the
+    time of day; the rest (logger, request id) only where something went wrong."""
+    stamp = event_dict.pop("timestamp", "")
+    event_dict["timestamp"] = stamp[11:19]
+    if event_dict.get("event") == "request_finished":
+        event_dict["event"] = f"{event_dict.pop('request', '')} → {event_dict.pop('code', '')}"
+        event_dict.pop("logger", None)
+    if event_dict.get("level") in ("debug", "info"):
+        event_dict.pop("logger", None)
+        event_dict.pop("request_id", None)
+        event_dict.pop("message", None)  # what Django's own lines repeat of their event
+    return event_dict
+
+
+class OneLinePerRequest(logging.Filter):
+    """Embedded mode's console keeps django-structlog's finished line for each request, and
+    drops what only repeats it: the started line, runserver's access line, and Django's
+    warning for a 4xx (a 5xx keeps its traceback)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "django.server":
+            return record.levelno >= logging.ERROR
+        if record.name == "django.request":
+            return record.levelno >= logging.ERROR
+        event = record.msg.get("event") if isinstance(record.msg, dict) else None
+        return event != "request_started"
+
+
 def console_formatter() -> structlog.stdlib.ProcessorFormatter:
     return structlog.stdlib.ProcessorFormatter(
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.dev.ConsoleRenderer(colors=False),
+            readable_line,
+            structlog.dev.ConsoleRenderer(
+                colors=False,
+                pad_event_to=0,
+                pad_level=False,
+                # Never the rich traceback with its local variables (secrets among them).
+                exception_formatter=structlog.dev.plain_traceback,
+            ),
         ],
         foreign_pre_chain=FOREIGN_PRE_CHAIN,
     )
 
 
 def logging_config(*, json: bool, level: str) -> dict:
-    """Django's LOGGING: every logger through structlog's formatter, JSON or console."""
+    """Django's LOGGING: every logger through structlog's formatter, JSON or console.
+
+    Django's own handlers are replaced, not added to: each line is written once, by the root.
+    """
     formatter = "json" if json else "console"
     return {
         "version": 1,
@@ -84,9 +124,29 @@ def logging_config(*, json: bool, level: str) -> dict:
             "json": {"()": json_formatter},
             "console": {"()": console_formatter},
         },
-        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": formatter}},
+        "filters": {
+            "one_line_per_request": {"()": OneLinePerRequest},
+            "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": formatter,
+                "filters": [] if json else ["one_line_per_request"],
+            },
+            # Django's own, kept: errors mailed to ADMINS when there are any.
+            "mail_admins": {
+                "level": "ERROR",
+                "filters": ["require_debug_false"],
+                "class": "django.utils.log.AdminEmailHandler",
+            },
+        },
         "root": {"handlers": ["console"], "level": level},
-        "loggers": {"django.db.backends": {"level": "INFO"}},
+        "loggers": {
+            "django": {"handlers": ["mail_admins"], "level": level, "propagate": True},
+            "django.server": {"handlers": [], "level": level, "propagate": True},
+            "django.db.backends": {"level": "INFO"},
+        },
     }
 
 

@@ -49,14 +49,27 @@ def check_trusted_proxies(app_configs=None, **kwargs) -> list[CheckMessage]:
     return messages
 
 
+def client_address_setup() -> str:
+    """How Laurel tells voters apart, in words a newcomer can act on."""
+    proxies = [f"from {', '.join(settings.TRUSTED_PROXIES)}"] if settings.TRUSTED_PROXIES else []
+    if settings.TRUST_UNIX_SOCKET:
+        proxies.append("over a unix socket")
+    if not proxies:
+        return (
+            "Voters are told apart by the address of each connection. Behind a proxy, set "
+            "TRUSTED_PROXIES to its address (see .env.example), or every voter will share it."
+        )
+    return (
+        "Voters are told apart by the address of each connection; a proxy connecting "
+        f"{' or '.join(proxies)} may name the voter's own address (X-Forwarded-For). Behind "
+        "another proxy, set TRUSTED_PROXIES to its address (see .env.example)."
+    )
+
+
 def announce_client_address_setup() -> None:
     """Log, as a web process starts, how it finds client addresses and what looks wrong."""
     log = logging.getLogger("laurel.lib.net")
-    trusted = ", ".join(settings.TRUSTED_PROXIES) or "none"
-    unix = "on" if settings.TRUST_UNIX_SOCKET else "off"
-    log.info(
-        "Client addresses: X-Forwarded-For believed from %s; unix socket trust %s", trusted, unix
-    )
+    log.info("%s", client_address_setup())
     for message in check_trusted_proxies():
         level = logging.ERROR if message.is_serious() else logging.WARNING
         log.log(level, "%s: %s %s", message.id, message.msg, message.hint or "")

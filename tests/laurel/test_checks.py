@@ -51,8 +51,9 @@ def test_a_web_process_says_loudly_at_start_up_when_the_proxy_setup_is_wrong(set
     from laurel.lib.checks import announce_client_address_setup
 
     settings.TRUSTED_PROXIES = ["0.0.0.0/0"]
+    settings.TRUST_UNIX_SOCKET = True
     with caplog.at_level("INFO", logger="laurel.lib.net"):
         announce_client_address_setup()
     errors = [record for record in caplog.records if record.levelname == "ERROR"]
     assert errors and "laurel.E002" in errors[0].getMessage()
-    assert "believed from 0.0.0.0/0" in caplog.text
+    assert "a proxy connecting from 0.0.0.0/0 or over a unix socket may name" in caplog.text

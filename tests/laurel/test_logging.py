@@ -4,6 +4,7 @@ import io
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -106,3 +107,37 @@ def test_real_mode_logs_json_and_embedded_mode_readable_lines():
     assert settings_in({"LAUREL_MODE": "embedded", "LAUREL_VAR_DIR": "/tmp/laurel-var"}) == (
         "console"
     )
+
+
+def console_output(code: str, tmp_path) -> list[str]:
+    """What embedded mode writes to the console while `code` runs in a fresh process."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAUREL_", "LOG_"))}
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+    env.update({"DJANGO_SETTINGS_MODULE": "laurel.settings", "LAUREL_VAR_DIR": str(tmp_path)})
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    setup = "import django; django.setup(); from django.test import Client; "
+    done = subprocess.run(
+        [sys.executable, "-c", setup + code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stderr.splitlines()
+
+
+def test_embedded_mode_logs_one_readable_line_per_request(tmp_path):
+    lines = console_output(
+        "c = Client(HTTP_HOST='127.0.0.1'); c.get('/'); c.get('/no-such-award/x/y/')", tmp_path
+    )
+    requests = [line for line in lines if " GET " in line or "Not Found" in line]
+    assert len(requests) == 2, lines
+    assert re.fullmatch(r"\d\d:\d\d:\d\d \[info\] GET / → 200", requests[0])
+    assert re.match(r"\d\d:\d\d:\d\d \[warning\] GET /no-such-award/x/y/ → 404", requests[1])
+
+
+def test_embedded_mode_writes_each_line_once(tmp_path):
+    lines = console_output(
+        "import logging; logging.getLogger('django.utils.autoreload')"
+        ".info('Watching for file changes with StatReloader')",
+        tmp_path,
+    )
+    assert len([line for line in lines if "Watching for file changes" in line]) == 1, lines
