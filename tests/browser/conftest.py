@@ -29,12 +29,17 @@ def browser():
 
 
 @pytest.fixture
-def phone(browser, settings):
-    # The live server serves static files from the finders, which know unhashed names only.
+def static_by_finders(settings):
+    """The live server serves static files from the finders, which know unhashed names only:
+    pages name them so in real mode too."""
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture
+def phone(browser, static_by_finders):
     context = browser.new_context(
         viewport={"width": 390, "height": 844},
         user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Laurel-Test",

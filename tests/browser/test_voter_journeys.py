@@ -12,7 +12,11 @@ from tests.factories import NomineeFactory
 from voting.models import Vote
 from voting.standings.services import standings_recompute
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("static_by_finders"),
+]
 NAMES = ["Søren Wójcik", "李娜 Zhang"]
 
 

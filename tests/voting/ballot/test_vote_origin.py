@@ -50,7 +50,7 @@ def test_a_vote_sent_from_another_site_is_refused_and_records_nothing(nominee, h
     with clock_at(timezone.now() + READING_TIME):
         response = browser.post(vote_url(nominee), solved_form(page), **headers)
     assert response.status_code == 403
-    assert "nothing was recorded" in response.text
+    assert "Nothing was recorded" in response.text
     assert not Vote.objects.exists()
 
 
@@ -64,7 +64,7 @@ def test_a_vote_from_another_site_gets_json_when_it_asks_for_it(nominee):
         HTTP_ACCEPT="application/json",
     )
     assert response.status_code == 403
-    assert "nothing was recorded" in response.json()["error"]
+    assert "Nothing was recorded" in response.json()["error"]
     assert not Vote.objects.exists()
 
 
@@ -99,7 +99,7 @@ def test_a_post_without_a_vote_token_still_needs_djangos_csrf_token(nominee):
     browser.get(nominee.get_absolute_url())
     response = browser.post(vote_url(nominee), {"ref": "twitter"})
     assert response.status_code == 403
-    assert "nothing was recorded" in response.text
+    assert "Nothing was recorded" in response.text
     assert not Vote.objects.exists()
 
 

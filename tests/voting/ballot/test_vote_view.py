@@ -205,7 +205,7 @@ def test_a_post_without_the_csrf_token_gets_laurels_403_page(nominee):
     strict.get(nominee.get_absolute_url())
     response = strict.post(vote_url(nominee))
     assert response.status_code == 403
-    assert "nothing was recorded" in response.text
+    assert "Nothing was recorded" in response.text
     assert "Laurel" in response.text
     assert not Vote.objects.exists()
 
