@@ -115,7 +115,7 @@ urlpatterns = [
     ),
     path(
         "<award:award_slug>/<nominee:nominee_slug>/stats/<str:token>/",
-        stats_views.stats,
+        stats_views.toolkit,
         name="nominee-stats",
     ),
     path(settings.ADMIN_URL, include(admin_patterns)),
