@@ -38,6 +38,11 @@ admin_patterns = [
     ),
     path("exports/<int:award_id>/results.csv", exports.results_csv, name="export-results"),
     path("exports/<int:award_id>/votes.csv", exports.votes_csv, name="export-votes"),
+    path(
+        "exports/<int:award_id>/nominee-links.csv",
+        exports.nominee_links_csv,
+        name="export-nominee-links",
+    ),
 ]
 
 # Resolving a URL tries each pattern in turn, and every request pays for it: the busiest pages
