@@ -153,9 +153,11 @@ class AwardAdmin(AwardScopedAdmin, admin.ModelAdmin):
         if award.pk is None:
             return "Available once the award is saved."
         return format_html(
-            '<a href="{}">Results (CSV)</a> · <a href="{}">Audit of every vote (CSV)</a>',
+            '<a href="{}">Results (CSV)</a> · <a href="{}">Audit of every vote (CSV)</a> · '
+            '<a href="{}">Nominee links for a mail merge (CSV)</a>',
             reverse("export-results", args=[award.pk]),
             reverse("export-votes", args=[award.pk]),
+            reverse("export-nominee-links", args=[award.pk]),
         )
 
     @admin.display(description="organizer pages")

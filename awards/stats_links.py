@@ -1,8 +1,10 @@
-"""A nominee's secret stats link, /<award>/<nominee>/stats/<token>/, which organizers send.
+"""A nominee's secret stats link, /<award>/<nominee>/stats/<token>/, which organizers send: it
+opens the nominee's private toolkit (their votes, badge, QR code and share texts).
 
 The token signs the nominee's id and its `stats_key_version`, so bumping the version (the
 admin's "Revoke stats links") turns every link sent so far into a 404, and rotating SECRET_KEY
-does the same for all nominees at once. The page itself is voting's (voting/sharing/stats.py).
+does the same for all nominees at once. The page itself is voting's
+(voting/sharing/stats_views.py).
 """
 
 from functools import cache

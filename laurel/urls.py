@@ -38,6 +38,11 @@ admin_patterns = [
     ),
     path("exports/<int:award_id>/results.csv", exports.results_csv, name="export-results"),
     path("exports/<int:award_id>/votes.csv", exports.votes_csv, name="export-votes"),
+    path(
+        "exports/<int:award_id>/nominee-links.csv",
+        exports.nominee_links_csv,
+        name="export-nominee-links",
+    ),
 ]
 
 # Resolving a URL tries each pattern in turn, and every request pays for it: the busiest pages
@@ -115,7 +120,7 @@ urlpatterns = [
     ),
     path(
         "<award:award_slug>/<nominee:nominee_slug>/stats/<str:token>/",
-        stats_views.stats,
+        stats_views.toolkit,
         name="nominee-stats",
     ),
     path(settings.ADMIN_URL, include(admin_patterns)),

@@ -1,10 +1,12 @@
-"""CSV exports for organizers: the results they publish, and the audit trail of every vote.
+"""CSV exports for organizers: the results they publish, the audit trail of every vote, and
+each nominee's links for a mail merge.
 
-Both stream: rows are written as they are read, a page of votes at a time, so an award with a
+They stream: rows are written as they are read, a page of votes at a time, so an award with a
 million votes exports in the memory of one page.
 """
 
 import csv
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
@@ -16,10 +18,12 @@ from django.views.decorators.http import require_safe
 
 from awards.models import Award, Nominee
 from awards.roles import ORGANIZER, award_for_user_or_404
+from awards.stats_links import stats_path
 from laurel.lib.hashing import keyed_hash
 from laurel.lib.net import network_of
 from voting.models import Vote
 from voting.organizers.views import organizer_access
+from voting.sharing.toolkit import Absolute, nominee_links
 from voting.standings.results import published_marks
 
 VOTES_PER_PAGE = 2000
@@ -46,6 +50,10 @@ AUDIT_HEADER = [
     "voter",
     "address",
 ]
+LINKS_HEADER = ["name", "category", "vote link", "toolkit link", "badge embed URL"]
+# Excel, and Word's mail merge through it, read a CSV without a byte order mark in the
+# machine's legacy code page, which garbles "Søren Wójcik" and "李娜". A BOM makes it UTF-8.
+BOM = "\ufeff"
 
 
 class _Echo:
@@ -55,11 +63,14 @@ class _Echo:
         return value
 
 
-def _csv_response(rows: Iterable[list], file_name: str) -> StreamingHttpResponse:
+def _csv_response(
+    rows: Iterable[list], file_name: str, *, bom: bool = False
+) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
-    )
+    lines = (writer.writerow(row) for row in rows)
+    if bom:
+        lines = itertools.chain([BOM], lines)
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{file_name}"'
     response["Cache-Control"] = "no-store"
     return response
@@ -165,6 +176,29 @@ def vote_rows(award: Award) -> Iterator[list]:
         )
 
 
+def nominee_link_rows(award: Award, absolute: Absolute) -> Iterator[list]:
+    """One row per listed nominee, by category then name: what a mail merge needs to send each
+    nominee their vote link, their private toolkit link and their badge."""
+    yield LINKS_HEADER
+    nominees = (
+        Nominee.objects.active()
+        .filter(award=award)
+        .select_related("category")
+        .order_by("category__display_order", "category__name", "name", "pk")
+    )
+    for nominee in nominees:
+        nominee.award = award  # the links without a query per nominee
+        links = nominee_links(nominee=nominee, absolute=absolute)
+        toolkit_url = absolute(stats_path(nominee))
+        yield [
+            nominee.name,
+            nominee.category.name,
+            links.vote_url,
+            toolkit_url,
+            links.badge_svg_url,
+        ]
+
+
 def _file_name(award: Award, what: str) -> str:
     return f"{award.slug}-{what}-{timezone.now():%Y%m%d-%H%M}.csv"
 
@@ -181,3 +215,11 @@ def results_csv(request: HttpRequest, award_id: int) -> StreamingHttpResponse:
 def votes_csv(request: HttpRequest, award_id: int) -> StreamingHttpResponse:
     award = award_for_user_or_404(request, award_id, role=ORGANIZER)
     return _csv_response(vote_rows(award), _file_name(award, "votes"))
+
+
+@require_safe
+@organizer_access("awards.view_award")
+def nominee_links_csv(request: HttpRequest, award_id: int) -> StreamingHttpResponse:
+    award = award_for_user_or_404(request, award_id, role=ORGANIZER)
+    rows = nominee_link_rows(award, request.build_absolute_uri)
+    return _csv_response(rows, _file_name(award, "nominee-links"), bom=True)

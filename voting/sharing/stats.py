@@ -26,6 +26,7 @@ CHANNEL_LABELS = {
     "reminder": "Reminder",
     "share": "Share sheet",
     "copy": "Copied link",
+    "message": "Message",
 }
 
 

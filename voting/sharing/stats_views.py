@@ -1,9 +1,10 @@
-"""The nominee's private stats page, opened by the secret link an organizer sends from the admin."""
+"""The nominee's private toolkit, opened by the secret stats link an organizer sends from the
+admin: their votes, and the badge, QR code and share texts to get more."""
 
 import math
 from dataclasses import dataclass
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
@@ -12,6 +13,7 @@ from django.views.decorators.http import require_safe
 from awards.lookups import get_nominee_or_404
 from awards.stats_links import stats_token_valid
 from voting.sharing.stats import ChannelVotes, DayVotes, nominee_stats
+from voting.sharing.toolkit import badge_alt, badge_embed_html, nominee_links, share_texts
 from voting.standings.public import public_standing
 
 # The charts' coordinate space; the SVG scales to the page, text with it.
@@ -42,30 +44,41 @@ class Tick:
 
 
 @require_safe
-def stats(request: HttpRequest, award_slug: str, nominee_slug: str, token: str) -> HttpResponse:
+def toolkit(request: HttpRequest, award_slug: str, nominee_slug: str, token: str) -> HttpResponse:
     nominee = get_nominee_or_404(award_slug, nominee_slug)
     if not stats_token_valid(nominee=nominee, token=token):
-        # Never 403: a refusal would confirm that the nominee has a stats page to guess at.
-        raise Http404("No such stats page")
+        # Never 403: a refusal would confirm that the nominee has a toolkit to guess at.
+        context = {"award": nominee.award}
+        return private(render(request, "voting/sharing/toolkit_refused.html", context, status=404))
     now = timezone.now()
     stats = nominee_stats(nominee=nominee, now=now)
+    # Ranks compare the nominee with the others: shown only when the award shows them.
+    standing = public_standing(nominee, now=now)
+    links = nominee_links(nominee=nominee, absolute=request.build_absolute_uri)
     context = {
         "award": nominee.award,
         "nominee": nominee,
         "now": now,
         "stats": stats,
-        # Ranks compare the nominee with the others: shown only when the award shows them.
-        "standing": public_standing(nominee, now=now),
-        "share_url": request.build_absolute_uri(nominee.get_absolute_url()),
+        "standing": standing,
+        "links": links,
+        "badge_alt": badge_alt(nominee),
+        "badge_html": badge_embed_html(nominee=nominee, links=links),
+        "share_texts": share_texts(
+            nominee=nominee, vote_url=links.vote_url, public=standing, now=now
+        ),
         "day_chart": day_chart(stats.days),
         "channel_chart": channel_chart(stats.channels),
     }
-    response = render(request, "voting/sharing/nominee_stats.html", context)
+    return private(render(request, "voting/sharing/nominee_toolkit.html", context))
+
+
+def private(response: HttpResponse) -> HttpResponse:
     # The token is the page's only lock: keep it out of shared caches, Referer headers and
-    # search engines.
+    # search engines, whether the link worked or not.
     response["Cache-Control"] = "private, no-store"
     response["Referrer-Policy"] = "no-referrer"
-    response["X-Robots-Tag"] = "noindex"
+    response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 

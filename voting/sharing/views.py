@@ -1,6 +1,6 @@
 """Badges, QR codes, link-preview images and daily reminders for a nominee: the files behind
-the nominee page's "Put a badge on your site" kit. The work is in voting/sharing/share.py and
-voting/sharing/images.py."""
+the nominee's private toolkit and the voter's reminder. The work is in voting/sharing/share.py
+and voting/sharing/images.py."""
 
 import math
 from collections.abc import Callable

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from awards.models import Award, AwardStaff
+from awards.stats_links import stats_path
 from tests.factories import AwardFactory, CategoryFactory, NomineeFactory
 from voting.models import Vote
 from voting.organizers import exports
@@ -135,8 +136,18 @@ def test_exports_are_only_for_the_awards_organizers(client, django_user_model, a
     assert client.get(reverse("export-votes", args=[award.pk])).status_code == 404
     assert client.get(reverse("export-results", args=[award.pk])).status_code == 404
     assert client.get(reverse("export-results", args=[other.pk])).status_code == 200
+    assert client.get(reverse("export-nominee-links", args=[award.pk])).status_code == 404
+    assert client.get(reverse("export-nominee-links", args=[other.pk])).status_code == 200
     client.logout()
     assert client.get(reverse("export-votes", args=[award.pk])).status_code == 302
+    assert client.get(reverse("export-nominee-links", args=[award.pk])).status_code == 302
+
+
+def test_the_nominee_links_are_refused_to_signed_in_people_who_are_not_staff(
+    client, django_user_model, award
+):
+    client.force_login(django_user_model.objects.create_user("fan", password="pw"))
+    assert client.get(reverse("export-nominee-links", args=[award.pk])).status_code == 403
 
 
 def test_the_award_page_links_its_exports(client, organizer, award):
@@ -144,3 +155,44 @@ def test_the_award_page_links_its_exports(client, organizer, award):
     html = client.get(reverse("admin:awards_award_change", args=[award.pk])).content.decode()
     assert f'href="{reverse("export-results", args=[award.pk])}"' in html
     assert f'href="{reverse("export-votes", args=[award.pk])}"' in html
+    assert f'href="{reverse("export-nominee-links", args=[award.pk])}"' in html
+
+
+def test_the_nominee_links_csv_has_a_row_per_listed_nominee_with_absolute_links(
+    client, organizer, award, field
+):
+    ada, bea, cy, _hidden = field
+    client.force_login(organizer)
+    rows = rows_of(client.get(reverse("export-nominee-links", args=[award.pk])))
+    assert rows[0] == ["\ufeffname", "category", "vote link", "toolkit link", "badge embed URL"]
+    assert rows[1:] == [
+        [
+            nominee.name,
+            nominee.category.name,
+            f"http://testserver/sbia/{nominee.slug}/",
+            f"http://testserver{stats_path(nominee)}",
+            f"http://testserver/sbia/{nominee.slug}/badge.svg",
+        ]
+        for nominee in (ada, bea, cy)  # Experts first, then Apps; hidden Gone has no row
+    ]
+    client.logout()
+    # The toolkit link is the nominee's own, and opens without an organizer's login.
+    toolkit = client.get(rows[1][3].removeprefix("http://testserver"))
+    assert toolkit.status_code == 200
+    assert "Your toolkit, Ada" in toolkit.text
+
+
+def test_the_nominee_links_csv_keeps_accents_and_cjk_for_spreadsheets(
+    client, organizer, award, experts
+):
+    NomineeFactory(category=experts, name="Søren Wójcik", slug="soren-wojcik")
+    NomineeFactory(category=experts, name="李娜 Zhang", slug="li-na-zhang")
+    client.force_login(organizer)
+    response = client.get(reverse("export-nominee-links", args=[award.pk]))
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert "no-store" in response["Cache-Control"]
+    body = b"".join(response.streaming_content)
+    # The byte order mark tells Excel, and a mail merge through it, that the file is UTF-8.
+    assert body.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert [row[0] for row in rows[1:]] == ["Søren Wójcik", "李娜 Zhang"]

@@ -15,6 +15,7 @@ from django.utils import timezone
 from PIL import Image
 
 from awards.models import Award
+from awards.stats_links import stats_path
 from tests.ballots import cast_vote, vote_like_a_browser, voter_at
 from tests.factories import NomineeFactory
 from voting.models import Vote
@@ -222,8 +223,8 @@ def snippet_of(page) -> dict[str, dict]:
     return parser.tags
 
 
-def test_nominee_page_offers_html_linking_the_badge_to_the_vote_page(client, nominee):
-    page = client.get(nominee.get_absolute_url())
+def test_the_toolkit_offers_html_linking_the_badge_to_the_vote_page(client, nominee):
+    page = client.get(stats_path(nominee))
     tags = snippet_of(page)
     assert tags["a"]["href"] == "http://testserver/sbia/ada-lovelace/?ref=badge"
     image = tags["img"]
@@ -233,18 +234,19 @@ def test_nominee_page_offers_html_linking_the_badge_to_the_vote_page(client, nom
     )
     assert (image.get("width"), image.get("height")) == ("320", "100")
     assert 'data-copy-target="badge-snippet"' in page.text
-    assert "/sbia/ada-lovelace/badge.png" in page.text
-    assert re.search(r"/static/js/share(\.[0-9a-f]{12})?\.js", page.text)  # hashed in real mode
+    assert 'value="http://testserver/sbia/ada-lovelace/badge.png"' in page.text
+    assert 'data-copy-target="copy-badge-png"' in page.text
+    assert re.search(r"/static/js/copy(\.[0-9a-f]{12})?\.js", page.text)  # hashed in real mode
 
 
 def test_the_snippet_escapes_names_once(client, experts):
-    NomineeFactory(category=experts, name="Ben & Jerry", slug="ben-jerry")
-    tags = snippet_of(client.get("/sbia/ben-jerry/"))
+    ben = NomineeFactory(category=experts, name="Ben & Jerry", slug="ben-jerry")
+    tags = snippet_of(client.get(stats_path(ben)))
     assert tags["img"]["alt"].startswith("Vote for Ben & Jerry in")
 
 
 def test_votes_through_the_badge_are_recorded_as_channel_badge(client, nominee):
-    href = snippet_of(client.get(nominee.get_absolute_url()))["a"]["href"]
+    href = snippet_of(client.get(stats_path(nominee)))["a"]["href"]
     landing = client.get(href)
     assert 'name="ref" value="badge"' in landing.text
     response = vote_like_a_browser(nominee, data={"ref": "badge"}, REMOTE_ADDR="192.0.2.50")

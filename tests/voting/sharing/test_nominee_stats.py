@@ -46,7 +46,7 @@ def test_the_stats_link_opens_a_private_page(client, nominee):
     assert response["Cache-Control"] == "private, no-store"
     assert response["Referrer-Policy"] == "no-referrer"
     assert '<meta name="robots" content="noindex' in response.text
-    assert "Your votes, Ada Lovelace" in response.text
+    assert "Your toolkit, Ada Lovelace" in response.text
     # No canonical link, preview tag or link of the page repeats the secret.
     assert stats_token(nominee) not in response.text
     assert 'rel="canonical"' not in response.text and "og:url" not in response.text
@@ -78,7 +78,11 @@ def tampered(token: str) -> str:
 def test_a_wrong_or_tampered_link_is_a_404(client, nominee, make_token):
     response = client.get(stats_url(nominee, make_token(nominee)))
     assert response.status_code == 404
-    assert "We couldn't find that page" in response.text
+    assert "This private link doesn't work" in response.text
+    assert "Ask the organizers of Small Business Influencer Awards" in response.text
+    # Refused links stay out of caches and search engines like working ones.
+    assert response["Cache-Control"] == "private, no-store"
+    assert '<meta name="robots" content="noindex' in response.text
 
 
 def test_one_nominees_link_does_not_open_anothers_stats(client, nominee):
@@ -200,6 +204,9 @@ def test_held_votes_are_shown_apart_without_reasons(client, nominee):
     stats = nominee_stats(nominee=nominee, now=timezone.now())
     assert (stats.counted, stats.held) == (1, 1)
     page = client.get(stats_path(nominee)).text
+    figures = page.split('class="stats-figures"')[1].split("</dl>")[0]
+    assert "<dt>Counted votes</dt><dd>1</dd>" in figures
+    assert "<dt>Held for review</dt><dd>1</dd>" in figures
     assert "1 more vote is held for review" in page
     assert "organizers check" in page
     assert "addr_new" not in page

@@ -8,6 +8,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from awards.stats_links import stats_path
 from tests.ballots import vote_like_a_browser
 from voting.models import Vote
 
@@ -72,11 +73,11 @@ def test_qr_codes_are_cached_and_embeddable(client, nominee):
     assert client.get("/sbia/ada-lovelace/qr.png")["ETag"] != response["ETag"]
 
 
-def test_nominee_page_links_the_qr_codes(client, nominee):
-    page = client.get(nominee.get_absolute_url()).text
+def test_the_toolkit_links_the_qr_codes(client, nominee):
+    page = client.get(stats_path(nominee)).text
     assert "QR code for print and slides" in page
-    assert 'href="/sbia/ada-lovelace/qr.svg"' in page
-    assert 'href="/sbia/ada-lovelace/qr.png"' in page
+    assert 'href="http://testserver/sbia/ada-lovelace/qr.svg"' in page
+    assert 'href="http://testserver/sbia/ada-lovelace/qr.png"' in page
 
 
 def test_qr_code_of_an_unknown_nominee_is_404(client, nominee):
