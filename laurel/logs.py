@@ -80,10 +80,14 @@ def readable_line(logger, method_name: str, event_dict: dict) -> dict:
     return event_dict
 
 
+# django-structlog's lines that only repeat a request's finished line.
+REPEATS = {"request_started", "streaming_started", "streaming_finished"}
+
+
 class OneLinePerRequest(logging.Filter):
     """Embedded mode's console keeps django-structlog's finished line for each request, and
-    drops what only repeats it: the started line, runserver's access line, and Django's
-    warning for a 4xx (a 5xx keeps its traceback)."""
+    drops what only repeats it: the started and streaming lines, runserver's access line, and
+    Django's warning for a 4xx (a 5xx keeps its traceback)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.name == "django.server":
@@ -91,7 +95,7 @@ class OneLinePerRequest(logging.Filter):
         if record.name == "django.request":
             return record.levelno >= logging.ERROR
         event = record.msg.get("event") if isinstance(record.msg, dict) else None
-        return event != "request_started"
+        return event not in REPEATS
 
 
 def console_formatter() -> structlog.stdlib.ProcessorFormatter:

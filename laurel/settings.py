@@ -417,7 +417,9 @@ SECURE_CSP = {
 }
 
 # Celery: Redis broker in real mode; in embedded mode tasks run in-process, so no worker is needed.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", REDIS_URL or "memory://")
+# Embedded mode's tasks run where they are sent, but Celery still opens its in-memory broker,
+# which warns on every process's first task unless it is given a host name.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", REDIS_URL or "memory://localhost/")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REAL_MODE
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -126,12 +126,15 @@ def console_output(code: str, tmp_path) -> list[str]:
 
 def test_embedded_mode_logs_one_readable_line_per_request(tmp_path):
     lines = console_output(
-        "c = Client(HTTP_HOST='127.0.0.1'); c.get('/'); c.get('/no-such-award/x/y/')", tmp_path
+        "c = Client(HTTP_HOST='127.0.0.1'); c.get('/'); c.get('/no-such-award/x/y/');"
+        " c.get('/static/favicon.svg')",
+        tmp_path,
     )
-    requests = [line for line in lines if " GET " in line or "Not Found" in line]
-    assert len(requests) == 2, lines
-    assert re.fullmatch(r"\d\d:\d\d:\d\d \[info\] GET / → 200", requests[0])
-    assert re.match(r"\d\d:\d\d:\d\d \[warning\] GET /no-such-award/x/y/ → 404", requests[1])
+    lines = [line for line in lines if re.search("GET|Not Found|request_|streaming_", line)]
+    assert len(lines) == 3, lines
+    assert re.fullmatch(r"\d\d:\d\d:\d\d \[info\] GET / → 200", lines[0])
+    assert re.match(r"\d\d:\d\d:\d\d \[warning\] GET /no-such-award/x/y/ → 404", lines[1])
+    assert re.fullmatch(r"\d\d:\d\d:\d\d \[info\] GET /static/favicon.svg → 200", lines[2])
 
 
 def test_embedded_mode_writes_each_line_once(tmp_path):
