@@ -41,7 +41,7 @@ def test_nothing_set_runs_embedded_on_sqlite_with_tasks_in_process():
     mode, debug, engine, *_rest, cache, broker, eager, hosts = result.stdout.split()
     assert (mode, debug, engine) == ("embedded", "True", "django.db.backends.sqlite3")
     assert cache == "django.core.cache.backends.db.DatabaseCache"
-    assert (broker, eager) == ("memory://", "True")
+    assert (broker, eager) == ("memory://localhost/", "True")
     assert "127.0.0.1" in hosts
 
 
