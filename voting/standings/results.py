@@ -120,8 +120,9 @@ def results_publish(
                     award=award,
                     category_id=row.category_id,
                     votes=row.votes,
-                    category_rank=row.category_rank,
-                    overall_rank=row.overall_rank,
+                    # Nobody is ranked in a field of zeros (published_unranked_without_votes).
+                    category_rank=row.category_rank if row.votes else None,
+                    overall_rank=row.overall_rank if row.votes else None,
                     overall_position=row.overall_position,
                     category_position=row.category_position,
                     result=marks.result(row.nominee_id),
@@ -159,9 +160,11 @@ def _marks(
     default = default_marks(award, rows)
     finalists = default.finalists if finalists is None else frozenset(finalists)
     winners = default.winners if winners is None else frozenset(winners)
-    ranked = {row.nominee_id for row in rows}
+    ranked = {row.nominee_id for row in rows if row.votes > 0}
     if not finalists | winners <= ranked:
-        raise PublishError("Only ranked nominees of this award can be winners or finalists.")
+        raise PublishError(
+            "Only nominees of this award with counted votes can be winners or finalists."
+        )
     return Marks(finalists=finalists | winners, winners=winners)
 
 

@@ -1,6 +1,7 @@
 """Publishing the results: reviewed after the close, marked, previewed, published at a chosen
 time, and frozen until an organizer publishes again."""
 
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from itertools import count
@@ -8,6 +9,7 @@ from unittest import mock
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -143,7 +145,7 @@ def test_publishing_freezes_the_final_standings_with_default_marks(client, race,
         "Bea": (4, 2, "finalist"),
         "Cy": (4, 2, "finalist"),
         "Al": (2, 4, ""),
-        "Eve": (0, 5, ""),
+        "Eve": (0, None, ""),
         "Ledgerly": (7, 1, "winner"),
     }
     entry = AuditEntry.objects.get(action=AuditEntry.Action.PUBLISH)
@@ -247,6 +249,55 @@ def test_a_scheduled_publication_appears_at_its_time_with_nobody_acting(client, 
         assert client.get("/sbia/").context["results"].overall_winners[0].nominee.name == (
             "Ledgerly"
         )
+
+
+def test_a_published_nominee_without_votes_has_no_rank_anywhere(client, race, organizer):
+    award = race["Dora"].award
+    results_publish(award=award, by=organizer, at=timezone.now() - timedelta(minutes=1))
+    eve = PublishedResult.objects.get(nominee=race["Eve"])
+    assert (eve.category_rank, eve.overall_rank, eve.result) == (None, None, "")
+    page = client.get("/sbia/eve/")
+    assert not re.search(r"#\d+ (in|overall)", page.text)
+    assert "No votes" in page.text
+    data = client.get("/api/sbia/nominees/eve/").json()
+    assert (data["rank"], data["category_rank"], data["overall_rank"]) == (None, None, None)
+    standings = client.get("/api/sbia/standings/experts/").json()["results"]
+    assert [(row["nominee"], row["rank"]) for row in standings][-1] == ("Eve", None)
+    table = client.get("/sbia/standings/experts/").text
+    assert re.search(
+        r'<td class="num"><span aria-hidden="true">—</span>.*?\s*<td><a [^>]*>Eve<', table
+    )
+    client.force_login(organizer)
+    review = client.get(results_url(award)).text
+    assert re.search(r'<td class="laurel-num">—</td>\s*<th scope="row">Eve</th>', review)
+
+
+def test_the_database_refuses_a_rank_or_a_mark_without_votes(race):
+    row = PublishedResult(
+        nominee=race["Eve"],
+        award=race["Eve"].award,
+        category=race["Eve"].category,
+        votes=0,
+        category_rank=1,
+        overall_rank=1,
+        overall_position=1,
+        category_position=1,
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        row.save()
+    row.category_rank = row.overall_rank = None
+    row.result = PublishedResult.Result.WINNER
+    with pytest.raises(IntegrityError), transaction.atomic():
+        row.save()
+
+
+def test_a_nominee_without_votes_cannot_be_marked(race, organizer):
+    award = race["Dora"].award
+    with pytest.raises(PublishError, match="with counted votes"):
+        results_publish(
+            award=award, by=organizer, at=timezone.now(), finalists=[race["Eve"].pk], winners=[]
+        )
+    assert not PublishedResult.objects.exists()
 
 
 def test_the_publication_time_is_read_in_the_awards_time_zone(client, race, organizer):
