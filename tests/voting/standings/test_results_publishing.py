@@ -77,6 +77,18 @@ def results_url(award) -> str:
     return reverse("results-review", args=[award.pk])
 
 
+def publish_url(award) -> str:
+    return reverse("results-publish", args=[award.pk])
+
+
+def confirm(client, award, data: dict, **kwargs):
+    """The organizer's journey: the review page, then its confirming POST."""
+    review = client.get(publish_url(award), data)
+    assert review.status_code == 200, review.text
+    form = {**data, "seen": review.context["check"].seen, "acknowledge": "on"}
+    return client.post(publish_url(award), form, **kwargs)
+
+
 def local_text(award, moment: datetime) -> str:
     return award.local(moment).strftime("%Y-%m-%dT%H:%M")
 
@@ -97,9 +109,14 @@ def test_the_publish_page_refuses_before_the_close_with_a_400(client, experts, o
     page = client.get(results_url(experts.award))
     assert page.status_code == 200
     assert "Results can be reviewed here now and published once it has closed" in page.text
-    response = client.post(
-        results_url(experts.award), {"publish_at": local_text(experts.award, timezone.now())}
-    )
+    after_the_close = {
+        "publish_at": local_text(experts.award, experts.award.voting_closes + timedelta(hours=1))
+    }
+    review = client.get(publish_url(experts.award), after_the_close)
+    assert review.status_code == 200
+    assert "Voting has not closed yet" in review.text
+    assert 'id="confirm-form"' not in review.text
+    response = client.post(publish_url(experts.award), after_the_close)
     assert response.status_code == 400
     assert "once voting has closed" in response.text
     assert not PublishedResult.objects.exists()
@@ -125,8 +142,9 @@ def test_the_review_page_marks_the_top_n_per_category_by_default(client, race, o
 def test_publishing_freezes_the_final_standings_with_default_marks(client, race, organizer):
     award = race["Dora"].award
     client.force_login(organizer)
-    response = client.post(
-        results_url(award),
+    response = confirm(
+        client,
+        award,
         {
             "publish_at": local_text(award, timezone.now() - timedelta(minutes=5)),
             "finalists": [race[name].pk for name in ("Dora", "Bea", "Cy", "Ledgerly")],
@@ -164,8 +182,9 @@ def test_organizers_marks_replace_the_default(client, race, organizer):
     """A jury may disqualify or add: the marks published are the ones ticked."""
     award = race["Dora"].award
     client.force_login(organizer)
-    client.post(
-        results_url(award),
+    confirm(
+        client,
+        award,
         {
             "publish_at": local_text(award, timezone.now() - timedelta(minutes=1)),
             "finalists": [race["Bea"].pk, race["Al"].pk],
@@ -206,8 +225,9 @@ def test_a_void_after_publishing_changes_nothing_public_until_published_again(
     assert review.context["changed_since"] == 1
     assert "1 nominee has a different count now" in review.text
 
-    refused = client.post(
-        results_url(award),
+    refused = confirm(
+        client,
+        award,
         {
             "publish_at": local_text(award, timezone.now() - timedelta(minutes=1)),
             "finalists": [race["Bea"].pk, race["Cy"].pk],
@@ -218,8 +238,9 @@ def test_a_void_after_publishing_changes_nothing_public_until_published_again(
     assert "Say why the results are published again" in refused.text
     assert client.get("/api/sbia/nominees/dora/").json()["votes"] == 6
 
-    client.post(
-        results_url(award),
+    confirm(
+        client,
+        award,
         {
             "publish_at": local_text(award, timezone.now() - timedelta(minutes=1)),
             "finalists": [race["Bea"].pk, race["Cy"].pk],
@@ -308,7 +329,7 @@ def test_the_publication_time_is_read_in_the_awards_time_zone(client, race, orga
         voting_closes=datetime(2026, 1, 10, tzinfo=UTC),
     )
     client.force_login(organizer)
-    client.post(results_url(award), {"publish_at": "2026-01-20T09:30"})
+    confirm(client, award, {"publish_at": "2026-01-20T09:30"})
     award.refresh_from_db()
     assert award.results_published_at == datetime(2026, 1, 20, 0, 30, tzinfo=UTC)
 
@@ -340,9 +361,10 @@ def test_the_preview_shows_the_marked_results_without_publishing(client, race, o
 )
 def test_bad_publish_input_gets_a_400_and_publishes_nothing(client, race, organizer, data, message):
     client.force_login(organizer)
-    response = client.post(results_url(race["Dora"].award), data)
-    assert response.status_code == 400
-    assert message in response.text
+    for send in (client.get, client.post):
+        response = send(publish_url(race["Dora"].award), data)
+        assert response.status_code == 400
+        assert message in response.text
     assert not PublishedResult.objects.exists()
 
 
@@ -350,7 +372,7 @@ def test_a_nominee_of_another_award_cannot_be_marked(client, race, organizer):
     stranger = NomineeFactory(category=CategoryFactory(award=AwardFactory(slug="other")))
     client.force_login(organizer)
     response = client.post(
-        results_url(race["Dora"].award),
+        publish_url(race["Dora"].award),
         {"publish_at": local_text(race["Dora"].award, timezone.now()), "winners": [stranger.pk]},
     )
     assert response.status_code == 400
@@ -363,7 +385,9 @@ def test_staff_without_the_permission_get_403(client, race, django_user_model):
     client.force_login(clerk)
     award = race["Dora"].award
     assert client.get(results_url(award)).status_code == 403
-    assert client.post(results_url(award), {"publish_at": "2030-01-01T00:00"}).status_code == 403
+    data = {"publish_at": "2030-01-01T00:00"}
+    assert client.get(publish_url(award), data).status_code == 403
+    assert client.post(publish_url(award), data).status_code == 403
     assert not PublishedResult.objects.exists()
 
 
