@@ -33,6 +33,11 @@ admin_patterns = [
     path("results/<int:award_id>/", organizers.results, name="results-review"),
     path("results/<int:award_id>/publish/", organizers.publish, name="results-publish"),
     path(
+        "results/<int:award_id>/categories/<int:category_id>/",
+        organizers.results_category,
+        name="results-category",
+    ),
+    path(
         "results/<int:award_id>/preview/",
         organizers.results_preview,
         name="results-preview",

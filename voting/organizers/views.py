@@ -8,9 +8,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.messages.storage.base import Message
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Count, F, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
@@ -38,6 +39,10 @@ from voting.standings.views import nominee_gallery
 DASHBOARD_PERMISSION = "awards.view_award"
 PUBLISH_PERMISSION = "awards.change_award"
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+# The results page shows each category's top rows (and any marked below them); the rest are a
+# link away, so an award of a thousand nominees never renders them all at once.
+RESULTS_TOP = 10
+CATEGORY_ROWS_PER_PAGE = 100
 # The publish review's winners summary: the first places of each category, with votes.
 SUMMARY_TOP = 3
 
@@ -225,6 +230,22 @@ def _publish_review(
     return render(request, "admin/voting/results_publish.html", context, status=status)
 
 
+@require_safe
+@organizer_access(PUBLISH_PERMISSION)
+def results_category(request: HttpRequest, award_id: int, category_id: int) -> HttpResponse:
+    """Every ranked nominee of one category, a page at a time: the results page shows the top."""
+    award = organizer_award(request, award_id)
+    category = get_object_or_404(award.categories, pk=category_id)
+    rows = final_standings(award).filter(category=category).order_by("category_position")
+    page = Paginator(rows, CATEGORY_ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        **_admin_context(request, award, f"Results: {category.name}"),
+        "category": category,
+        "page": page,
+    }
+    return render(request, "admin/voting/results_category.html", context)
+
+
 def _results_page(
     request: HttpRequest,
     award: Award,
@@ -255,18 +276,22 @@ def _results_page(
     else:
         finalists = {str(pk) for pk in marks.finalists}
         winners = {str(pk) for pk in marks.winners}
-    categories = []
     by_category: dict[int, list] = {}
+    counts: dict[int, int] = {}
     for row in sorted(rows, key=lambda row: row.category_position):
-        by_category.setdefault(row.category_id, []).append(
-            {
-                "row": row,
-                "finalist": str(row.nominee_id) in finalists,
-                "winner": str(row.nominee_id) in winners,
-            }
-        )
-    for category in award.categories.all():
-        categories.append((category, by_category.get(category.pk, [])))
+        counts[row.category_id] = counts.get(row.category_id, 0) + 1
+        entry = {
+            "row": row,
+            "finalist": str(row.nominee_id) in finalists,
+            "winner": str(row.nominee_id) in winners,
+        }
+        # A marked nominee below the top stays in the form, or publishing would drop its mark.
+        if row.category_position <= RESULTS_TOP or entry["finalist"] or entry["winner"]:
+            by_category.setdefault(row.category_id, []).append(entry)
+    categories = [
+        (category, by_category.get(category.pk, []), counts.get(category.pk, 0))
+        for category in award.categories.all()
+    ]
     context = {
         **_admin_context(request, award, f"Results: {award.name}"),
         "now": now,
