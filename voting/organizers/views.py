@@ -131,6 +131,15 @@ class PublishForm(forms.Form):
             )
         return at
 
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        # results_publish refuses it too; said here, before the review rather than after it.
+        if self.award.results_frozen_at is not None and not reason:
+            raise forms.ValidationError(
+                "Say why the results are published again: it goes in the log.", code="required"
+            )
+        return reason
+
     def full_clean(self):
         # Times typed here are the award's local times.
         with timezone.override(self.award.zone):
