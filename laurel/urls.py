@@ -31,6 +31,12 @@ admin_patterns = [
     path("integrity/<int:award_id>/", integrity.integrity_review, name="integrity-review"),
     path("dashboard/<int:award_id>/", organizers.dashboard, name="award-dashboard"),
     path("results/<int:award_id>/", organizers.results, name="results-review"),
+    path("results/<int:award_id>/publish/", organizers.publish, name="results-publish"),
+    path(
+        "results/<int:award_id>/categories/<int:category_id>/",
+        organizers.results_category,
+        name="results-category",
+    ),
     path(
         "results/<int:award_id>/preview/",
         organizers.results_preview,

@@ -219,9 +219,10 @@ class PublishedResult(models.Model):
     award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="+")
     category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")
     votes = models.PositiveIntegerField()
-    # The same ranks and display positions as Standing, as they were when published.
-    category_rank = models.PositiveIntegerField()
-    overall_rank = models.PositiveIntegerField()
+    # The same ranks and display positions as Standing, as they were when published; no rank
+    # without votes (the positions still order those nominees after the ranked ones).
+    category_rank = models.PositiveIntegerField(null=True, blank=True)
+    overall_rank = models.PositiveIntegerField(null=True, blank=True)
     overall_position = models.PositiveIntegerField()
     category_position = models.PositiveIntegerField()
     # Organizers mark winners and finalists; the default is the top N of each category.
@@ -234,6 +235,21 @@ class PublishedResult(models.Model):
             # A category's final standings.
             models.Index(fields=["category", "category_position"], name="published_category"),
         ]
+        constraints = [
+            # A field of zeros has no leader: a nominee nobody voted for is neither ranked nor
+            # marked, whatever a page or an export does with the row.
+            models.CheckConstraint(
+                condition=models.Q(votes__gt=0)
+                | models.Q(category_rank__isnull=True, overall_rank__isnull=True, result=""),
+                name="published_unranked_without_votes",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(votes=0)
+                | models.Q(category_rank__isnull=False, overall_rank__isnull=False),
+                name="published_ranked_with_votes",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"#{self.category_rank} {self.nominee_id}: {self.votes} {self.result}".strip()
+        rank = f"#{self.category_rank}" if self.category_rank else "unranked"
+        return f"{rank} {self.nominee_id}: {self.votes} {self.result}".strip()

@@ -119,9 +119,13 @@ def test_laurels_admin_pages_have_no_serious_accessibility_violations(
 ):
     page = desk.new_page()
     found = []
+    category = closed.categories.first()
+    at = closed.local(timezone.now()).strftime("%Y-%m-%dT%H:%M")
     results = [
         reverse("results-review", args=[closed.pk]),
         reverse("results-preview", args=[closed.pk]),
+        f"{reverse('results-publish', args=[closed.pk])}?publish_at={at}",
+        reverse("results-category", args=[closed.pk, category.pk]),
     ]
     for path in laurel_admin_pages(catalogue) + results:
         found += scan(page, live_server.url + path)

@@ -105,7 +105,8 @@ def results_rows(award: Award) -> Iterator[list]:
     def rows(scope: str, members: list[Nominee]) -> Iterator[list]:
         active = [(n, tally[n.pk].get(Vote.Status.COUNTED, 0)) for n in members if n.is_active]
         for rank, nominee, votes in _competition_ranks(active):
-            yield [scope, rank, *_nominee_cells(nominee, votes, tally, marks)]
+            # Listed after the ranked nominees, without a rank: zeros have no leader.
+            yield [scope, rank if votes else "", *_nominee_cells(nominee, votes, tally, marks)]
         for nominee in sorted((n for n in members if not n.is_active), key=lambda n: n.name):
             votes = tally[nominee.pk].get(Vote.Status.COUNTED, 0)
             yield [scope, "", *_nominee_cells(nominee, votes, tally, marks, status="hidden")]

@@ -8,9 +8,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.messages.storage.base import Message
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Count, F, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
@@ -23,9 +24,12 @@ from voting.organizers.dashboard import CHART_HEIGHT, CHART_SLOT, award_dashboar
 from voting.standings.public import WINNER, AwardResults, Placing
 from voting.standings.results import (
     Marks,
+    PublishCheck,
     PublishError,
+    StaleReviewError,
     default_marks,
     final_standings,
+    publish_check,
     published_marks,
     results_publish,
 )
@@ -35,6 +39,12 @@ from voting.standings.views import nominee_gallery
 DASHBOARD_PERMISSION = "awards.view_award"
 PUBLISH_PERMISSION = "awards.change_award"
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+# The results page shows each category's top rows (and any marked below them); the rest are a
+# link away, so an award of a thousand nominees never renders them all at once.
+RESULTS_TOP = 10
+CATEGORY_ROWS_PER_PAGE = 100
+# The publish review's winners summary: the first places of each category, with votes.
+SUMMARY_TOP = 3
 
 
 def organizer_access(permission: str):
@@ -101,6 +111,9 @@ class PublishForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
     )
+    # The figures the review page showed (PublishCheck.seen): the confirmation is for those.
+    seen = forms.CharField(required=False, widget=forms.HiddenInput)
+    acknowledge = forms.BooleanField(label="Publish despite these warnings", required=False)
 
     def __init__(self, *args, award: Award, rows: list[Standing], **kwargs):
         super().__init__(*args, **kwargs)
@@ -108,6 +121,24 @@ class PublishForm(forms.Form):
         ids = [(row.nominee_id, row.nominee.name) for row in rows]
         self.fields["finalists"].choices = ids
         self.fields["winners"].choices = ids
+
+    def clean_publish_at(self):
+        at = self.cleaned_data["publish_at"]
+        # results_publish refuses it too; said here, the review page never shows such a time.
+        if at < self.award.voting_closes:
+            raise forms.ValidationError(
+                "The publication time must be after voting closed.", code="before_close"
+            )
+        return at
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        # results_publish refuses it too; said here, before the review rather than after it.
+        if self.award.results_frozen_at is not None and not reason:
+            raise forms.ValidationError(
+                "Say why the results are published again: it goes in the log.", code="required"
+            )
+        return reason
 
     def full_clean(self):
         # Times typed here are the award's local times.
@@ -118,25 +149,31 @@ class PublishForm(forms.Form):
 class PreviewForm(PublishForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        del self.fields["publish_at"], self.fields["reason"]
+        for name in ("publish_at", "reason", "seen", "acknowledge"):
+            del self.fields[name]
+
+
+@require_safe
+@organizer_access(PUBLISH_PERMISSION)
+def results(request: HttpRequest, award_id: int) -> HttpResponse:
+    award = organizer_award(request, award_id)
+    return _results_page(request, award, list(final_standings(award)))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @organizer_access(PUBLISH_PERMISSION)
-def results(request: HttpRequest, award_id: int) -> HttpResponse:
+def publish(request: HttpRequest, award_id: int) -> HttpResponse:
+    """Show what publishing these marks would do, with its warnings (GET); publish on the
+    confirming POST from that page, if the votes are still as shown."""
     award = organizer_award(request, award_id)
     rows = list(final_standings(award))
-    if request.method == "POST":
-        return _publish(request, award, rows)
-    return _results_page(request, award, rows)
-
-
-def _publish(request: HttpRequest, award: Award, rows: list[Standing]) -> HttpResponse:
-    form = PublishForm(request.POST, award=award, rows=rows)
+    posted = request.method == "POST"
+    form = PublishForm(request.POST if posted else request.GET, award=award, rows=rows)
     if not form.is_valid():
-        return _results_page(
-            request, award, rows, form=form, errors=form_error_list(form), status=400
-        )
+        errors = form_error_list(form)
+        return _results_page(request, award, rows, form=form, errors=errors, status=400)
+    if not posted:
+        return _publish_review(request, award, rows, form, publish_check(award, now=timezone.now()))
     data = form.cleaned_data
     try:
         entry = results_publish(
@@ -146,9 +183,16 @@ def _publish(request: HttpRequest, award: Award, rows: list[Standing]) -> HttpRe
             finalists=data["finalists"],
             winners=data["winners"],
             reason=data["reason"],
+            seen=data["seen"],
+            acknowledged=data["acknowledge"],
         )
     except PublishError as error:
-        return _results_page(request, award, rows, form=form, errors=[str(error)], status=400)
+        # The figures as they are now, for a confirmation of what is true.
+        check = publish_check(award, now=timezone.now())
+        status = 409 if isinstance(error, StaleReviewError) else 400
+        return _publish_review(
+            request, award, rows, form, check, errors=[str(error)], status=status
+        )
     verb = "re-published" if entry.action == AuditEntry.Action.REPUBLISH else "published"
     moment = award.local(data["publish_at"])
     messages.success(
@@ -157,6 +201,58 @@ def _publish(request: HttpRequest, award: Award, rows: list[Standing]) -> HttpRe
         "they stand now.",
     )
     return redirect("results-review", award_id=award.pk)
+
+
+def _publish_review(
+    request: HttpRequest,
+    award: Award,
+    rows: list[Standing],
+    form: PublishForm,
+    check: PublishCheck,
+    *,
+    errors: list[str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    data = form.cleaned_data
+    winners, finalists = set(data["winners"]), set(data["finalists"]) | set(data["winners"])
+    leaders: dict[int, list] = {}
+    for row in sorted(rows, key=lambda row: row.category_position):
+        shown = leaders.setdefault(row.category_id, [])
+        if row.votes and len(shown) < SUMMARY_TOP:
+            mark = "Winner" if row.nominee_id in winners else ""
+            mark = mark or ("Finalist" if row.nominee_id in finalists else "")
+            shown.append({"row": row, "mark": mark})
+    context = {
+        **_admin_context(request, award, f"Publish the results: {award.name}"),
+        "form": form,
+        "check": check,
+        "errors": errors,
+        "republish": award.results_frozen_at is not None,
+        "public_from": data["publish_at"],
+        "finalists": sorted(finalists),
+        "winners": sorted(winners),
+        "marked": len(finalists),
+        "ranked": sum(1 for row in rows if row.votes),
+        "nominees": len(rows),
+        "summary": [(c, leaders.get(c.pk, [])) for c in award.categories.all()],
+    }
+    return render(request, "admin/voting/results_publish.html", context, status=status)
+
+
+@require_safe
+@organizer_access(PUBLISH_PERMISSION)
+def results_category(request: HttpRequest, award_id: int, category_id: int) -> HttpResponse:
+    """Every ranked nominee of one category, a page at a time: the results page shows the top."""
+    award = organizer_award(request, award_id)
+    category = get_object_or_404(award.categories, pk=category_id)
+    rows = final_standings(award).filter(category=category).order_by("category_position")
+    page = Paginator(rows, CATEGORY_ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        **_admin_context(request, award, f"Results: {category.name}"),
+        "category": category,
+        "page": page,
+    }
+    return render(request, "admin/voting/results_category.html", context)
 
 
 def _results_page(
@@ -189,18 +285,22 @@ def _results_page(
     else:
         finalists = {str(pk) for pk in marks.finalists}
         winners = {str(pk) for pk in marks.winners}
-    categories = []
     by_category: dict[int, list] = {}
+    counts: dict[int, int] = {}
     for row in sorted(rows, key=lambda row: row.category_position):
-        by_category.setdefault(row.category_id, []).append(
-            {
-                "row": row,
-                "finalist": str(row.nominee_id) in finalists,
-                "winner": str(row.nominee_id) in winners,
-            }
-        )
-    for category in award.categories.all():
-        categories.append((category, by_category.get(category.pk, [])))
+        counts[row.category_id] = counts.get(row.category_id, 0) + 1
+        entry = {
+            "row": row,
+            "finalist": str(row.nominee_id) in finalists,
+            "winner": str(row.nominee_id) in winners,
+        }
+        # A marked nominee below the top stays in the form, or publishing would drop its mark.
+        if row.category_position <= RESULTS_TOP or entry["finalist"] or entry["winner"]:
+            by_category.setdefault(row.category_id, []).append(entry)
+    categories = [
+        (category, by_category.get(category.pk, []), counts.get(category.pk, 0))
+        for category in award.categories.all()
+    ]
     context = {
         **_admin_context(request, award, f"Results: {award.name}"),
         "now": now,

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from awards.lookups import catalogue_changed
 from awards.models import Award, Category
-from voting.models import AuditEntry, PublishedResult, Standing
+from voting.models import AuditEntry, PublishedResult, Standing, Vote
 from voting.standings.services import standings_recompute
 
 WINNER = PublishedResult.Result.WINNER
@@ -25,6 +25,10 @@ FINALIST = PublishedResult.Result.FINALIST
 
 class PublishError(ValueError):
     """A publication refused, with a sentence the organizer can act on."""
+
+
+class StaleReviewError(PublishError):
+    """The votes changed between the review and its confirmation."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,57 @@ class Marks:
         if nominee_id in self.finalists:
             return FINALIST
         return ""
+
+
+@dataclass(frozen=True)
+class PublishCheck:
+    """What an organizer must know before publishing: the votes as they stand, and whether
+    voting has closed."""
+
+    counted: int
+    held: int
+    void: int
+    closed: bool
+
+    @property
+    def warnings(self) -> dict[str, str]:
+        """Warning codes (kept in the audit log) and the sentences the review page shows."""
+        warnings = {}
+        if not self.closed:
+            warnings["open"] = "Voting has not closed yet: results can be published once it has."
+        if self.held:
+            warnings["held"] = (
+                f"{self.held} vote{'s are' if self.held != 1 else ' is'} still held for review: "
+                "held votes count for nobody unless restored in the integrity review."
+            )
+        if not self.counted:
+            warnings["no_votes"] = (
+                "This award has no counted votes: nobody would be ranked and nobody would win."
+            )
+        return warnings
+
+    @property
+    def seen(self) -> str:
+        """The figures a confirmation was given for: a change since means reviewing again."""
+        return f"{self.counted}:{self.held}:{self.void}"
+
+
+def publish_check(award: Award, *, now: datetime) -> PublishCheck:
+    """Counted, held and void votes straight from the votes table (vote_award_status_nominee
+    answers it from the index), as the publication will freeze them."""
+    by_status = dict(
+        Vote.objects.filter(award=award)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("status", "n")
+    )
+    return PublishCheck(
+        counted=by_status.get(Vote.Status.COUNTED, 0),
+        held=by_status.get(Vote.Status.QUARANTINED, 0),
+        void=by_status.get(Vote.Status.VOID, 0),
+        closed=now >= award.voting_closes,
+    )
 
 
 def results_frozen(award: Award, now: datetime) -> bool:
@@ -87,12 +142,16 @@ def results_publish(
     finalists: Collection[int] | None = None,
     winners: Collection[int] | None = None,
     reason: str = "",
+    seen: str | None = None,
+    acknowledged: bool = True,
     now: datetime | None = None,
 ) -> AuditEntry:
     """Freeze the final standings with these marks, to be public from `at` on.
 
     Marks default to the top N per category. A winner is a finalist too. Publishing again
-    replaces the copy and is logged as a re-publication; it needs a reason.
+    replaces the copy and is logged as a re-publication; it needs a reason. `seen` is the
+    PublishCheck.seen an organizer confirmed: other figures now refuse the publication, as
+    do warnings not `acknowledged`.
     """
     now = now or timezone.now()
     if now < award.voting_closes:
@@ -105,6 +164,14 @@ def results_publish(
         republish = award.results_frozen_at is not None
         if republish and not reason.strip():
             raise PublishError("Say why the results are published again: it goes in the log.")
+        # Checked under the award's lock, so the audit entry records what was confirmed.
+        check = publish_check(award, now=now)
+        if seen is not None and seen != check.seen:
+            raise StaleReviewError(
+                "The votes changed since this page was shown: review the figures and confirm again."
+            )
+        if check.warnings and not acknowledged:
+            raise PublishError("Tick “Publish despite these warnings” to publish with them.")
         # Fold in any vote voided since the last recompute, so the copy equals the votes.
         standings_recompute(award_id=award.pk, now=now)
         rows = list(final_standings(award))
@@ -120,8 +187,9 @@ def results_publish(
                     award=award,
                     category_id=row.category_id,
                     votes=row.votes,
-                    category_rank=row.category_rank,
-                    overall_rank=row.overall_rank,
+                    # Nobody is ranked in a field of zeros (published_unranked_without_votes).
+                    category_rank=row.category_rank if row.votes else None,
+                    overall_rank=row.overall_rank if row.votes else None,
                     overall_position=row.overall_position,
                     category_position=row.category_position,
                     result=marks.result(row.nominee_id),
@@ -146,6 +214,8 @@ def results_publish(
                 "winners": sorted(marks.winners),
                 "finalists": sorted(marks.finalists),
                 "nominees_with_changed_votes": changed,
+                "held_votes": check.held,
+                "warnings": sorted(check.warnings),
             },
         )
 
@@ -159,9 +229,11 @@ def _marks(
     default = default_marks(award, rows)
     finalists = default.finalists if finalists is None else frozenset(finalists)
     winners = default.winners if winners is None else frozenset(winners)
-    ranked = {row.nominee_id for row in rows}
+    ranked = {row.nominee_id for row in rows if row.votes > 0}
     if not finalists | winners <= ranked:
-        raise PublishError("Only ranked nominees of this award can be winners or finalists.")
+        raise PublishError(
+            "Only nominees of this award with counted votes can be winners or finalists."
+        )
     return Marks(finalists=finalists | winners, winners=winners)
 
 

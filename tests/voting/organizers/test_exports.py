@@ -76,6 +76,17 @@ def test_the_results_csv_ranks_overall_and_per_category(client, organizer, award
     ]
 
 
+def test_the_results_csv_lists_nominees_without_votes_last_and_unranked(
+    client, organizer, award, field
+):
+    NomineeFactory(category=field[0].category, name="Zed", slug="zed")
+    client.force_login(organizer)
+    rows = rows_of(client.get(reverse("export-results", args=[award.pk])))
+    assert ["overall", "", "Zed", "zed", "Experts", "0", "0", "0", ""] in rows
+    experts = [row for row in rows if row[0] == "Experts"]
+    assert [(row[1], row[2]) for row in experts] == [("1", "Ada"), ("2", "Bea"), ("", "Zed")]
+
+
 def test_the_audit_csv_hashes_voters_and_addresses_by_default(client, organizer, award, field):
     client.force_login(organizer)
     rows = rows_of(client.get(reverse("export-votes", args=[award.pk])))

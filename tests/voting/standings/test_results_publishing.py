@@ -1,6 +1,7 @@
 """Publishing the results: reviewed after the close, marked, previewed, published at a chosen
 time, and frozen until an organizer publishes again."""
 
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from itertools import count
@@ -8,6 +9,7 @@ from unittest import mock
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -75,6 +77,18 @@ def results_url(award) -> str:
     return reverse("results-review", args=[award.pk])
 
 
+def publish_url(award) -> str:
+    return reverse("results-publish", args=[award.pk])
+
+
+def confirm(client, award, data: dict, **kwargs):
+    """The organizer's journey: the review page, then its confirming POST."""
+    review = client.get(publish_url(award), data)
+    assert review.status_code == 200, review.text
+    form = {**data, "seen": review.context["check"].seen, "acknowledge": "on"}
+    return client.post(publish_url(award), form, **kwargs)
+
+
 def local_text(award, moment: datetime) -> str:
     return award.local(moment).strftime("%Y-%m-%dT%H:%M")
 
@@ -95,9 +109,14 @@ def test_the_publish_page_refuses_before_the_close_with_a_400(client, experts, o
     page = client.get(results_url(experts.award))
     assert page.status_code == 200
     assert "Results can be reviewed here now and published once it has closed" in page.text
-    response = client.post(
-        results_url(experts.award), {"publish_at": local_text(experts.award, timezone.now())}
-    )
+    after_the_close = {
+        "publish_at": local_text(experts.award, experts.award.voting_closes + timedelta(hours=1))
+    }
+    review = client.get(publish_url(experts.award), after_the_close)
+    assert review.status_code == 200
+    assert "Voting has not closed yet" in review.text
+    assert 'id="confirm-form"' not in review.text
+    response = client.post(publish_url(experts.award), after_the_close)
     assert response.status_code == 400
     assert "once voting has closed" in response.text
     assert not PublishedResult.objects.exists()
@@ -106,7 +125,7 @@ def test_the_publish_page_refuses_before_the_close_with_a_400(client, experts, o
 def test_the_review_page_marks_the_top_n_per_category_by_default(client, race, organizer):
     client.force_login(organizer)
     page = client.get(results_url(race["Dora"].award))
-    categories = dict(page.context["categories"])
+    categories = {category: entries for category, entries, _count in page.context["categories"]}
     experts = {
         e["row"].nominee.name: (e["finalist"], e["winner"])
         for e in categories[race["Dora"].category]
@@ -123,8 +142,9 @@ def test_the_review_page_marks_the_top_n_per_category_by_default(client, race, o
 def test_publishing_freezes_the_final_standings_with_default_marks(client, race, organizer):
     award = race["Dora"].award
     client.force_login(organizer)
-    response = client.post(
-        results_url(award),
+    response = confirm(
+        client,
+        award,
         {
             "publish_at": local_text(award, timezone.now() - timedelta(minutes=5)),
             "finalists": [race[name].pk for name in ("Dora", "Bea", "Cy", "Ledgerly")],
@@ -143,7 +163,7 @@ def test_publishing_freezes_the_final_standings_with_default_marks(client, race,
         "Bea": (4, 2, "finalist"),
         "Cy": (4, 2, "finalist"),
         "Al": (2, 4, ""),
-        "Eve": (0, 5, ""),
+        "Eve": (0, None, ""),
         "Ledgerly": (7, 1, "winner"),
     }
     entry = AuditEntry.objects.get(action=AuditEntry.Action.PUBLISH)
@@ -162,8 +182,9 @@ def test_organizers_marks_replace_the_default(client, race, organizer):
     """A jury may disqualify or add: the marks published are the ones ticked."""
     award = race["Dora"].award
     client.force_login(organizer)
-    client.post(
-        results_url(award),
+    confirm(
+        client,
+        award,
         {
             "publish_at": local_text(award, timezone.now() - timedelta(minutes=1)),
             "finalists": [race["Bea"].pk, race["Al"].pk],
@@ -204,20 +225,20 @@ def test_a_void_after_publishing_changes_nothing_public_until_published_again(
     assert review.context["changed_since"] == 1
     assert "1 nominee has a different count now" in review.text
 
-    refused = client.post(
-        results_url(award),
-        {
-            "publish_at": local_text(award, timezone.now() - timedelta(minutes=1)),
-            "finalists": [race["Bea"].pk, race["Cy"].pk],
-            "winners": [race["Bea"].pk, race["Cy"].pk],
-        },
-    )
-    assert refused.status_code == 400
-    assert "Say why the results are published again" in refused.text
+    without_a_reason = {
+        "publish_at": local_text(award, timezone.now() - timedelta(minutes=1)),
+        "finalists": [race["Bea"].pk, race["Cy"].pk],
+        "winners": [race["Bea"].pk, race["Cy"].pk],
+    }
+    for send in (client.get, client.post):  # the review, and a confirmation without one
+        refused = send(reverse("results-publish", args=[award.pk]), without_a_reason)
+        assert refused.status_code == 400
+        assert "Say why the results are published again" in refused.text
     assert client.get("/api/sbia/nominees/dora/").json()["votes"] == 6
 
-    client.post(
-        results_url(award),
+    confirm(
+        client,
+        award,
         {
             "publish_at": local_text(award, timezone.now() - timedelta(minutes=1)),
             "finalists": [race["Bea"].pk, race["Cy"].pk],
@@ -249,6 +270,55 @@ def test_a_scheduled_publication_appears_at_its_time_with_nobody_acting(client, 
         )
 
 
+def test_a_published_nominee_without_votes_has_no_rank_anywhere(client, race, organizer):
+    award = race["Dora"].award
+    results_publish(award=award, by=organizer, at=timezone.now() - timedelta(minutes=1))
+    eve = PublishedResult.objects.get(nominee=race["Eve"])
+    assert (eve.category_rank, eve.overall_rank, eve.result) == (None, None, "")
+    page = client.get("/sbia/eve/")
+    assert not re.search(r"#\d+ (in|overall)", page.text)
+    assert "No votes" in page.text
+    data = client.get("/api/sbia/nominees/eve/").json()
+    assert (data["rank"], data["category_rank"], data["overall_rank"]) == (None, None, None)
+    standings = client.get("/api/sbia/standings/experts/").json()["results"]
+    assert [(row["nominee"], row["rank"]) for row in standings][-1] == ("Eve", None)
+    table = client.get("/sbia/standings/experts/").text
+    assert re.search(
+        r'<td class="num"><span aria-hidden="true">—</span>.*?\s*<td><a [^>]*>Eve<', table
+    )
+    client.force_login(organizer)
+    review = client.get(results_url(award)).text
+    assert re.search(r'<td class="laurel-num">—</td>\s*<th scope="row">Eve</th>', review)
+
+
+def test_the_database_refuses_a_rank_or_a_mark_without_votes(race):
+    row = PublishedResult(
+        nominee=race["Eve"],
+        award=race["Eve"].award,
+        category=race["Eve"].category,
+        votes=0,
+        category_rank=1,
+        overall_rank=1,
+        overall_position=1,
+        category_position=1,
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        row.save()
+    row.category_rank = row.overall_rank = None
+    row.result = PublishedResult.Result.WINNER
+    with pytest.raises(IntegrityError), transaction.atomic():
+        row.save()
+
+
+def test_a_nominee_without_votes_cannot_be_marked(race, organizer):
+    award = race["Dora"].award
+    with pytest.raises(PublishError, match="with counted votes"):
+        results_publish(
+            award=award, by=organizer, at=timezone.now(), finalists=[race["Eve"].pk], winners=[]
+        )
+    assert not PublishedResult.objects.exists()
+
+
 def test_the_publication_time_is_read_in_the_awards_time_zone(client, race, organizer):
     award = race["Dora"].award
     Award.objects.filter(pk=award.pk).update(
@@ -257,7 +327,7 @@ def test_the_publication_time_is_read_in_the_awards_time_zone(client, race, orga
         voting_closes=datetime(2026, 1, 10, tzinfo=UTC),
     )
     client.force_login(organizer)
-    client.post(results_url(award), {"publish_at": "2026-01-20T09:30"})
+    confirm(client, award, {"publish_at": "2026-01-20T09:30"})
     award.refresh_from_db()
     assert award.results_published_at == datetime(2026, 1, 20, 0, 30, tzinfo=UTC)
 
@@ -289,9 +359,10 @@ def test_the_preview_shows_the_marked_results_without_publishing(client, race, o
 )
 def test_bad_publish_input_gets_a_400_and_publishes_nothing(client, race, organizer, data, message):
     client.force_login(organizer)
-    response = client.post(results_url(race["Dora"].award), data)
-    assert response.status_code == 400
-    assert message in response.text
+    for send in (client.get, client.post):
+        response = send(publish_url(race["Dora"].award), data)
+        assert response.status_code == 400
+        assert message in response.text
     assert not PublishedResult.objects.exists()
 
 
@@ -299,7 +370,7 @@ def test_a_nominee_of_another_award_cannot_be_marked(client, race, organizer):
     stranger = NomineeFactory(category=CategoryFactory(award=AwardFactory(slug="other")))
     client.force_login(organizer)
     response = client.post(
-        results_url(race["Dora"].award),
+        publish_url(race["Dora"].award),
         {"publish_at": local_text(race["Dora"].award, timezone.now()), "winners": [stranger.pk]},
     )
     assert response.status_code == 400
@@ -312,7 +383,9 @@ def test_staff_without_the_permission_get_403(client, race, django_user_model):
     client.force_login(clerk)
     award = race["Dora"].award
     assert client.get(results_url(award)).status_code == 403
-    assert client.post(results_url(award), {"publish_at": "2030-01-01T00:00"}).status_code == 403
+    data = {"publish_at": "2030-01-01T00:00"}
+    assert client.get(publish_url(award), data).status_code == 403
+    assert client.post(publish_url(award), data).status_code == 403
     assert not PublishedResult.objects.exists()
 
 
