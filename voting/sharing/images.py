@@ -21,16 +21,17 @@ from django.core.cache import cache
 from django.core.files.storage import default_storage
 
 from awards.models import Nominee
+from voting.sharing.lettering import FACES, Weight, draw_text, font, text_length
 from voting.standings.public import PublicStanding, public_standing
 
 if TYPE_CHECKING:
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
 log = logging.getLogger(__name__)
 
 WIDTH, HEIGHT = 1200, 630
 # Change when the drawing changes, so that images of the old design stop being served.
-DESIGN = 1
+DESIGN = 2
 # Rendered images live in Django's default cache rather than as files under MEDIA_ROOT: the
 # cache is shared by every web process (Redis in real mode, the database in embedded mode),
 # and it forgets images of ranks long past by itself, where files would pile up with every
@@ -52,6 +53,7 @@ PANEL = 440  # the left band, holding the photo
 PHOTO = 320  # the photo's diameter
 TEXT_LEFT = PANEL + 56
 TEXT_WIDTH = WIDTH - TEXT_LEFT - 56
+REGULAR, BOLD = FACES["regular"][0], FACES["bold"][0]
 
 
 @dataclass(frozen=True)
@@ -164,14 +166,14 @@ def _initials(card: ShareCard) -> Image.Image:
     colour = INITIALS_COLOURS[digest[0] % len(INITIALS_COLOURS)]
     tile = Image.new("RGB", (PHOTO, PHOTO), colour)
     draw = ImageDraw.Draw(tile)
-    draw.text(
+    draw_text(
+        draw,
         (PHOTO / 2, PHOTO / 2),
         card.initials,
-        font=_font(128),
+        size=128,
+        weight="bold",
         fill=WHITE,
         anchor="mm",
-        stroke_width=3,
-        stroke_fill=WHITE,
     )
     return tile
 
@@ -189,94 +191,71 @@ def _circle_mask(size: int) -> Image.Image:
 
 def _draw_text(draw: ImageDraw.ImageDraw, card: ShareCard) -> None:
     y = 64
-    award_lines, font = _fit(draw, card.award, sizes=(32, 28, 24), max_lines=2)
+    award_lines, size = _fit(card.award, sizes=(32, 28, 24), max_lines=2)
     for line in award_lines:
-        draw.text((TEXT_LEFT, y), line, font=font, fill=MUTED)
-        y += int(font.size * 1.25)
-    y += 36
-    name_lines, font = _fit(draw, card.name, sizes=(80, 68, 56, 46), max_lines=2)
+        draw_text(draw, (TEXT_LEFT, y), line, size=size, fill=MUTED, anchor="la")
+        y += int(size * 1.35)
+    y += 28
+    name_lines, size = _fit(card.name, sizes=(80, 68, 56, 46), max_lines=2, weight="bold")
     for line in name_lines:
-        # The bundled font has one weight: a stroke in the same colour makes the name bold.
-        draw.text((TEXT_LEFT, y), line, font=font, fill=INK, stroke_width=2, stroke_fill=INK)
-        y += int(font.size * 1.15)
-    y += 20
-    category_lines, font = _fit(draw, f"Nominated in {card.category}", sizes=(36, 30), max_lines=1)
-    draw.text((TEXT_LEFT, y), category_lines[0], font=font, fill=MUTED)
-    y += int(font.size * 1.25) + 28
+        draw_text(draw, (TEXT_LEFT, y), line, size=size, weight="bold", fill=INK, anchor="la")
+        y += int(size * 1.3)
+    y += 12
+    category_lines, size = _fit(f"Nominated in {card.category}", sizes=(36, 30), max_lines=1)
+    draw_text(draw, (TEXT_LEFT, y), category_lines[0], size=size, fill=MUTED, anchor="la")
+    y += int(size * 1.35) + 24
     if card.rank:
         _pill(draw, (TEXT_LEFT, y), card.rank)
     if card.call:
-        draw.text((TEXT_LEFT, HEIGHT - 64), card.call, font=_font(30), fill=ACCENT, anchor="ls")
+        draw_text(draw, (TEXT_LEFT, HEIGHT - 64), card.call, size=30, fill=ACCENT, anchor="ls")
 
 
 def _pill(draw: ImageDraw.ImageDraw, at: tuple[int, int], text: str) -> None:
-    lines, font = _fit(draw, text, sizes=(44, 38, 32), max_lines=1, width=TEXT_WIDTH - 56)
+    lines, size = _fit(text, sizes=(44, 38, 32), max_lines=1, width=TEXT_WIDTH - 56, weight="bold")
     fill = GOLD if text.startswith(("Winner", "Finalist")) else ACCENT
-    left, top, right, bottom = draw.textbbox((0, 0), lines[0], font=font, stroke_width=1)
+    width = text_length(lines[0], size, "bold")
+    ascent, descent = font(BOLD, size).getmetrics()
     x, y = at
-    draw.rounded_rectangle(
-        (x, y, x + right - left + 56, y + bottom - top + 36),
-        radius=(bottom - top + 36) // 2,
-        fill=fill,
-    )
-    draw.text(
-        (x + 28 - left, y + 18 - top),
-        lines[0],
-        font=font,
-        fill=WHITE,
-        stroke_width=1,
-        stroke_fill=WHITE,
-    )
+    height = ascent + descent + 24
+    draw.rounded_rectangle((x, y, x + width + 56, y + height), radius=height // 2, fill=fill)
+    draw_text(draw, (x + 28, y + 12), lines[0], size=size, weight="bold", fill=WHITE, anchor="la")
 
 
 def _fit(
-    draw: ImageDraw.ImageDraw,
     text: str,
     *,
     sizes: tuple[int, ...],
     max_lines: int,
     width: int = TEXT_WIDTH,
-) -> tuple[list[str], ImageFont.FreeTypeFont]:
+    weight: Weight = "regular",
+) -> tuple[list[str], int]:
     """Wrap `text` at the largest size that fits in `max_lines`; at the smallest, cut what
     still overflows short with an ellipsis."""
     for size in sizes:
-        font = _font(size)
-        lines = _wrap(draw, text, font, width)
-        if len(lines) <= max_lines and all(draw.textlength(li, font=font) <= width for li in lines):
-            return lines, font
+        lines = _wrap(text, size, width, weight)
+        if len(lines) <= max_lines and all(text_length(li, size, weight) <= width for li in lines):
+            return lines, size
     cut = len(lines) > max_lines
     lines = lines[:max_lines]
     for index, line in enumerate(lines):
-        if (cut and index == len(lines) - 1) or draw.textlength(line, font=font) > width:
-            while line and draw.textlength(line + "…", font=font) > width:
+        if (cut and index == len(lines) - 1) or text_length(line, size, weight) > width:
+            while line and text_length(line + "…", size, weight) > width:
                 line = line[:-1].rstrip()
             lines[index] = line + "…"
-    return lines, font
+    return lines, size
 
 
-def _wrap(
-    draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, width: int
-) -> list[str]:
+def _wrap(text: str, size: int, width: int, weight: Weight) -> list[str]:
     lines: list[str] = []
     line = ""
     for word in text.split():
         candidate = f"{line} {word}".strip()
-        if line and draw.textlength(candidate, font=font) > width:
+        if line and text_length(candidate, size, weight) > width:
             lines.append(line)
             line = word
         else:
             line = candidate
     return [*lines, line] if line else lines or [""]
-
-
-@lru_cache(maxsize=16)
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    # Kept out of web workers' memory until used.
-    from PIL import ImageFont
-
-    # Pillow's bundled scalable font (Aileron): present wherever Pillow is, whatever the
-    # system's fonts.
-    return ImageFont.load_default(size=size)
 
 
 def site_card_render() -> bytes:
@@ -291,28 +270,28 @@ def site_card_render() -> bytes:
     draw.text(
         (216, 315),
         "L",
-        font=_font(150),
+        font=font(BOLD, 150),
         fill=ACCENT,
         anchor="mm",
-        stroke_width=4,
-        stroke_fill=ACCENT,
     )
     draw.text(
         (400, 250),
         "Laurel",
-        font=_font(110),
+        font=font(BOLD, 110),
         fill=WHITE,
         anchor="ls",
-        stroke_width=3,
-        stroke_fill=WHITE,
     )
     draw.text(
-        (404, 330), "Public voting for influencer awards", font=_font(44), fill=WHITE, anchor="ls"
+        (404, 330),
+        "Public voting for influencer awards",
+        font=font(REGULAR, 44),
+        fill=WHITE,
+        anchor="ls",
     )
     draw.text(
         (404, 400),
         "One click · no account · no email",
-        font=_font(36),
+        font=font(REGULAR, 36),
         fill=(205, 230, 215),
         anchor="ls",
     )

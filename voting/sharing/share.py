@@ -11,7 +11,6 @@ import functools
 import hashlib
 import io
 import re
-import unicodedata
 import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -24,17 +23,18 @@ from django.template.loader import render_to_string
 from awards.models import Nominee
 from voting.ballot.services import scope_key
 from voting.models import Ballot
+from voting.sharing.lettering import draw_text, text_length
 from voting.standings.public import public_standing
 
 if TYPE_CHECKING:
-    from PIL import Image, ImageFont
+    from PIL import Image
 
 BADGE_WIDTH = 320
 BADGE_HEIGHT = 100
 # The PNG is drawn at twice the badge's size so that it stays sharp on high-density screens.
 BADGE_PNG_SCALE = 2
 # Bump when the badge's drawing changes, so that cached badges are not taken as current.
-BADGE_DESIGN = "1"
+BADGE_DESIGN = "2"
 BADGE_PADDING = 14
 
 INK = "#1c1b1f"
@@ -140,78 +140,30 @@ def badge_png(badge: Badge) -> bytes:
         corners=(True, True, False, False),
     )
     for line in badge_lines(badge):
-        draw.text(
+        draw_text(
+            draw,
             (line.x * scale, line.y * scale),
-            _drawable(line.text),
-            font=_font(line.size * scale),
+            line.text,
+            size=line.size * scale,
+            weight="bold" if line.bold else "regular",
             fill=line.fill,
             anchor="ls",
-            # The default font has one weight; a thin outline in the same colour reads as bold.
-            stroke_width=1 if line.bold else 0,
-            stroke_fill=line.fill,
         )
     return _png_bytes(image)
-
-
-@functools.cache
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    # Kept out of web workers' memory until used.
-    from PIL import ImageFont
-
-    return ImageFont.load_default(size=size)
-
-
-# Pillow's bundled font covers ASCII and a little more: dashes become hyphens, accented
-# letters lose their accents, and anything else it cannot draw becomes "?", never a box.
-# fmt: off
-PNG_SUBSTITUTES = str.maketrans(
-    {
-        "\u2014": "-",  # em dash
-        "\u2013": "-",  # en dash
-        "\u2010": "-",  # hyphen
-        "\u2022": "\u00b7",  # bullet, as a middle dot
-        "\u0131": "i",  # dotless i
-        # Letters that Unicode does not decompose into a base letter and an accent.
-        "Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Đ": "D", "đ": "d",
-        "ß": "ss", "Æ": "AE", "æ": "ae", "Œ": "OE", "œ": "oe",
-    }
-)
-# fmt: on
-
-
-def _drawable(text: str) -> str:
-    drawn = []
-    for char in text.translate(PNG_SUBSTITUTES):
-        if not _has_glyph(char):
-            plain = "".join(
-                c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
-            )
-            char = plain if plain and all(_has_glyph(c) for c in plain) else "?"
-        drawn.append(char)
-    return "".join(drawn)
-
-
-@functools.cache
-def _has_glyph(char: str) -> bool:
-    font = _font(20)
-    # A character the font lacks is drawn as the same box as a noncharacter.
-    missing = font.getmask("\uffff")
-    mask = font.getmask(char)
-    return char.isspace() or (mask.size, bytes(mask)) != (missing.size, bytes(missing))
 
 
 def _fit(text: str, size: int, *, bold: bool) -> str:
     """`text`, cut with an ellipsis where it would overflow the badge.
 
-    Pillow's bundled font measures it, as a stand-in for the reader's sans-serif, with room to
-    spare for bold type; the full text stays in the badge's accessible label.
+    The PNG's own fonts measure it, as a stand-in for the reader's sans-serif in the SVG, with
+    a little room to spare; the full text stays in the badge's accessible label.
     """
     room = BADGE_WIDTH - 2 * BADGE_PADDING
-    widen = 1.12 if bold else 1.04
-    font = _font(size)
-    if font.getlength(text) * widen <= room:
+    weight = "bold" if bold else "regular"
+    widen = 1.04
+    if text_length(text, size, weight) * widen <= room:
         return text
-    while text and font.getlength(text + "…") * widen > room:
+    while text and text_length(text + "…", size, weight) * widen > room:
         text = text[:-1]
     return text.rstrip() + "…"
 
