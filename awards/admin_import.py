@@ -113,6 +113,7 @@ class NomineeImportAdmin(ImportMixin, AwardScopedAdmin, admin.ModelAdmin):
     """The import pages of NomineeAdmin, which serves them through this (see its get_urls)."""
 
     resource_classes = [NomineeResource]
+    import_template_name = "admin/awards/nominee/import.html"
     import_form_class = NomineeImportForm
     confirm_form_class = NomineeConfirmImportForm
     import_error_display = ("message",)

@@ -6,9 +6,11 @@ importing the same file again updates those nominees instead of adding copies.
 """
 
 import csv
+import difflib
 import io
 import logging
 import os
+import re
 import zipfile
 from collections import Counter
 from pathlib import PurePosixPath
@@ -18,7 +20,8 @@ import tablib
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import URLValidator
-from django.utils.text import slugify
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 from import_export.instance_loaders import CachedInstanceLoader
@@ -27,6 +30,7 @@ from PIL import Image
 
 from awards.models import Award, Category, Nominee
 from awards.photos import PHOTO_MAX_BYTES, photo_name
+from awards.slugs import name_slug, unique_slug
 from awards.tasks import nominee_photo_fetch_later
 
 COLUMNS = ["name", "category", "headline", "bio", "links", "handle", "photo", "slug"]
@@ -231,6 +235,41 @@ def _photo_of(nominee: Nominee) -> str:
     return PurePosixPath(nominee.photo.name).name if nominee.photo else ""
 
 
+WORDS = re.compile(r"(\s+)")
+
+
+def word_diff(before: str, after: str) -> SafeString:
+    """`after` with the words taken out of `before` struck and the words put in marked, each by
+    class (the admin's CSP allows no inline style): "Journalists" → "Experts" shows both."""
+    old, new = WORDS.split(before), WORDS.split(after)
+    parts = []
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for operation, i1, i2, j1, j2 in matcher.get_opcodes():
+        if operation == "equal":
+            parts.append(format_html("{}", "".join(new[j1:j2])))
+            continue
+        if i2 > i1 and "".join(old[i1:i2]).strip():
+            parts.append(format_html('<del class="diff-del">{}</del>', "".join(old[i1:i2])))
+        if j2 > j1 and "".join(new[j1:j2]).strip():
+            parts.append(format_html('<ins class="diff-ins">{}</ins>', "".join(new[j1:j2])))
+    return mark_safe("".join(parts))  # every part was escaped by format_html
+
+
+class WordDiff(resources.Diff):
+    """The import preview's changes word by word, styled by class, instead of character by
+    character with inline styles."""
+
+    def as_html(self) -> list[SafeString]:
+        cells = []
+        for before, after in zip(self.left, self.right, strict=False):
+            before, after = str(before or ""), str(after or "")
+            if self.new or before == after:
+                cells.append(format_html("{}", after))
+            else:
+                cells.append(word_diff(before, after))
+        return cells
+
+
 class NomineeResource(resources.ModelResource):
     name = fields.Field(attribute="name", column_name="name", widget=widgets.CharWidget())
     category = fields.Field(attribute="category", column_name="category")
@@ -252,6 +291,9 @@ class NomineeResource(resources.ModelResource):
         skip_unchanged = True
         report_skipped = True
         clean_model_instances = True
+
+    def get_diff_class(self):
+        return WordDiff
 
     def __init__(self, award: Award | None = None, photos: PhotoArchive | None = None, **kwargs):
         super().__init__(**kwargs)
@@ -299,8 +341,7 @@ class NomineeResource(resources.ModelResource):
                 f"row is: {', '.join(h for h in dataset.headers or [] if h != PROBLEM_COLUMN)}."
             )
         rows = [dict(zip(dataset.headers, r, strict=True)) for r in dataset]
-        for row in rows:
-            row["slug"] = row.get("slug") or slugify(row["name"])[:80].strip("-")
+        self._slugs_from_names(rows)
         first_row = {}
         for number, row in enumerate(rows, 1):
             if row["slug"]:
@@ -312,6 +353,27 @@ class NomineeResource(resources.ModelResource):
         dataset.headers = headers
         for row in rows:
             dataset.append([row.get(h, "") for h in headers])
+
+    def _slugs_from_names(self, rows: list[dict]) -> None:
+        """A slug for each row without one: the nominee's of that name when the award has one
+        (so a file imported again updates them, whatever slug they were given), else one made
+        from the name that no other nominee of the award, nor another name in the file, has."""
+        existing = Nominee.objects.filter(award=self.award).values_list("name", "slug")
+        slug_of_name = {name.casefold(): slug for name, slug in existing}
+        # A slug the file gives a row is that row's: one made for another row that equals it is
+        # reported as a duplicate (below), not quietly moved aside.
+        taken = set(slug_of_name.values())
+        made: dict[str, str] = {}  # name → slug, so that a name twice is reported as such
+        for row in rows:
+            if row.get("slug"):
+                continue
+            name = row.get("name", "").casefold()
+            if name in slug_of_name or name in made:
+                row["slug"] = slug_of_name.get(name) or made[name]
+                continue
+            slug = name_slug(row.get("name", ""))
+            row["slug"] = made[name] = unique_slug(slug, taken) if slug else ""
+            taken.add(row["slug"])
 
     def import_instance(self, instance: Nominee, row, **kwargs) -> None:
         errors: dict[str, list] = {}
@@ -332,7 +394,8 @@ class NomineeResource(resources.ModelResource):
         elif number in self.duplicate_of:
             errors["slug"] = [
                 ValidationError(
-                    f"“{row['slug']}” is also the slug of row {self.duplicate_of[number]}; "
+                    f"“{row['slug']}” is also the slug of row "
+                    f"{sheet_row(self.duplicate_of[number])}; "
                     "give one of them another slug."
                 )
             ]
@@ -409,15 +472,22 @@ def nominees_import(
     )
 
 
+def sheet_row(number: int) -> int:
+    """A data row's number (the first is 1) as a spreadsheet shows it, under its header row."""
+    return number + 1
+
+
 def import_problems(result: Result) -> list[str]:
-    """Every reason the import was refused, one line each, by row number (the header is row 0)."""
+    """Every reason the import was refused, one line each, by row as a spreadsheet numbers it."""
     problems = [str(error.error) for error in result.base_errors]
     for number, row_errors in result.row_errors():
-        problems += [f"Row {number}: {error.error}" for error in row_errors]
+        problems += [f"Row {sheet_row(number)}: {error.error}" for error in row_errors]
     for invalid in result.invalid_rows:
         for field, messages in invalid.error_dict.items():
             column = COLUMN_OF_FIELD.get(field, field)
-            problems += [f"Row {invalid.number}, {column}: {message}" for message in messages]
+            problems += [
+                f"Row {sheet_row(invalid.number)}, {column}: {message}" for message in messages
+            ]
     return problems
 
 

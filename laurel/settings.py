@@ -211,6 +211,8 @@ AXES_RESET_ON_SUCCESS = True
 # The client address as the vote caps find it (behind a trusted proxy, the client's own).
 AXES_CLIENT_IP_CALLABLE = "awards.roles.admin_login_address"
 AXES_LOCKOUT_TEMPLATE = "admin/laurel/lockout.html"
+# No start-up banner: it would open the output of every manage.py command.
+AXES_VERBOSE = False
 
 # django-import-export serves only the nominee list's Import page, yet as an installed app the
 # admin's autodiscovery imports its admin module (and with it tablib, openpyxl and Pillow) into

@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path, re_path, register_converter
 from django.views.static import serve
 
@@ -51,9 +53,15 @@ admin_patterns = [
     ),
 ]
 
+
 # Resolving a URL tries each pattern in turn, and every request pays for it: the busiest pages
 # come first, the admin, health and metrics last. Award and nominee slugs never take a reserved
 # word (awards/converters.py), so no pattern here shadows another whatever their order.
+def favicon_redirect(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    # Resolved per request: real mode's hashed name exists only once collectstatic has run.
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
+
+
 urlpatterns = [
     path("", standings.home, name="home"),
     path("<award:award_slug>/", standings.award_detail, name="award"),
@@ -131,6 +139,12 @@ urlpatterns = [
     ),
     path(settings.ADMIN_URL, include(admin_patterns)),
     path(settings.ADMIN_URL, admin.site.urls),
+    # Pages name their icon; some clients (feed readers, old browsers) still ask here.
+    path(
+        "favicon.ico",
+        favicon_redirect,
+        name="favicon",
+    ),
     # What a vote needs, for load balancers, compose and monitors: 503 when any fails.
     path(
         "healthz",

@@ -91,15 +91,15 @@ def test_a_dry_run_reports_the_changes_and_saves_nothing(award, experts, apps):
 @pytest.mark.parametrize(
     "row, expected",
     [
-        ("Bea,Unknown,,,,,,", "Row 2, category: “Unknown” is not a category of this award"),
-        (",experts,,,,,,", "Row 2, name: Missing: every nominee needs a name."),
-        ("Bea,experts,,,,,,ada-lovelace", "Row 2, slug: “ada-lovelace” is also the slug of row 1"),
-        ("Ada Lovelace,experts,,,,,,", "Row 2, slug: “ada-lovelace” is also the slug of row 1"),
-        ("Bea,experts,,,htp//nope,,,", "Row 2, links: “htp//nope” is not a web link."),
-        ("Bea,experts,,,,bad handle!,,", "Row 2, handle: Enter the handle without the @"),
-        ("Bea,experts,,,,,bea.jpg,", "Row 2, photo: “bea.jpg” needs the zip of photos"),
-        ("Bea,experts,,,,,,categories", "Row 2, slug: “categories” is reserved."),
-        ("Bea,experts,,,,,,,surplus", "Row 2, row: The row has more cells (9)"),
+        ("Bea,Unknown,,,,,,", "Row 3, category: “Unknown” is not a category of this award"),
+        (",experts,,,,,,", "Row 3, name: Missing: every nominee needs a name."),
+        ("Bea,experts,,,,,,ada-lovelace", "Row 3, slug: “ada-lovelace” is also the slug of row 2"),
+        ("Ada Lovelace,experts,,,,,,", "Row 3, slug: “ada-lovelace” is also the slug of row 2"),
+        ("Bea,experts,,,htp//nope,,,", "Row 3, links: “htp//nope” is not a web link."),
+        ("Bea,experts,,,,bad handle!,,", "Row 3, handle: Enter the handle without the @"),
+        ("Bea,experts,,,,,bea.jpg,", "Row 3, photo: “bea.jpg” needs the zip of photos"),
+        ("Bea,experts,,,,,,categories", "Row 3, slug: “categories” is reserved."),
+        ("Bea,experts,,,,,,,surplus", "Row 3, row: The row has more cells (9)"),
     ],
 )
 def test_a_bad_row_is_reported_by_number_and_reason_and_nothing_is_imported(
@@ -115,14 +115,14 @@ def test_text_that_is_not_utf8_is_reported_on_its_row(award, experts):
     data = b"name,category\nAda,experts\n" + "Zoë,experts\n".encode("latin-1")
     _, problems = run(award, data)
     assert problems == [
-        "Row 2, row: The row has text that is not UTF-8: save the file as “CSV UTF-8” and retry."
+        "Row 3, row: The row has text that is not UTF-8: save the file as “CSV UTF-8” and retry."
     ]
     assert not Nominee.objects.exists()
 
 
 def test_every_bad_row_is_reported_at_once(award, experts):
     _, problems = run(award, "name,category\n,experts\nBea,nope\nCy,experts\n")
-    assert [p.split(",")[0] for p in problems] == ["Row 1", "Row 2"]
+    assert [p.split(",")[0] for p in problems] == ["Row 2", "Row 3"]
 
 
 def test_a_file_without_the_needed_columns_is_refused_whole(award, experts):
@@ -149,8 +149,8 @@ def test_photos_come_from_the_zip_and_reimporting_them_changes_nothing(award, ex
         award, "name,category,photo\nBea,experts,bea.png\nCy,experts,cy.png\n", photos=photos
     )
     assert problems == [
-        "Row 1, photo: “bea.png” is not an image Laurel can read.",
-        "Row 2, photo: “cy.png” is not in the zip of photos (2 files).",
+        "Row 2, photo: “bea.png” is not an image Laurel can read.",
+        "Row 3, photo: “cy.png” is not in the zip of photos (2 files).",
     ]
 
 
@@ -193,7 +193,7 @@ def test_the_command_lists_problems_and_fails(award, experts, tmp_path):
     err = io.StringIO()
     with pytest.raises(CommandError, match="Nothing imported: 1 problem"):
         call_command("import_nominees", str(path), "--award", "sbia", stderr=err)
-    assert "Row 1, category: “nope” is not a category" in err.getvalue()
+    assert "Row 2, category: “nope” is not a category" in err.getvalue()
     with pytest.raises(CommandError, match="No award has the slug"):
         call_command("import_nominees", str(path), "--award", "nope")
 
@@ -418,7 +418,7 @@ def test_a_photo_link_is_fetched_after_the_import_is_saved(
         again, _ = run(award, csv_text.splitlines()[0] + "\n" + csv_text.splitlines()[1] + "\n")
     assert (again.totals["skip"], queued) == (1, [])  # the same link is not fetched twice
     _, problems = run(award, "name,category,photo\nCy,experts,https://exa mple.com/x.png\n")
-    assert problems == ["Row 1, photo: “https://exa mple.com/x.png” is not a web link."]
+    assert problems == ["Row 2, photo: “https://exa mple.com/x.png” is not a web link."]
 
 
 def test_the_nominee_slug_help_shows_the_share_links_shape(client, organizer, award):

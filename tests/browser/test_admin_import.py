@@ -9,7 +9,8 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from awards.models import AwardStaff, Nominee
-from tests.factories import CategoryFactory
+from tests.browser.test_csp import RECORD_VIOLATIONS
+from tests.factories import CategoryFactory, NomineeFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SCREENSHOTS = settings.VAR_DIR / "screenshots"  # to look at after a run
@@ -89,3 +90,45 @@ def test_an_organizer_uploads_previews_and_confirms_a_csv(
         "https://ada.example",
         "ada",
     )
+
+
+def test_on_a_phone_the_preview_sums_up_shows_slugs_and_word_changes_with_no_csp_error(
+    browser, static_by_finders, live_server, organizer, award, experts, tmp_path
+):
+    journalists = CategoryFactory(award=award, name="Journalists", slug="journalists")
+    NomineeFactory(category=journalists, name="Rafał Papadopoulos", slug="rafal-papadopoulos")
+    upload = tmp_path / "nominees.csv"
+    upload.write_text(
+        "name,category\nSøren Wójcik,Experts\n李娜 Zhang,Experts\nRafał Papadopoulos,Experts\n",
+        encoding="utf-8",
+    )
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
+    phone.add_init_script(RECORD_VIOLATIONS)
+    page = phone.new_page()
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+    page.goto(
+        f"{live_server.url}{reverse('admin:login')}?next={reverse('admin:awards_nominee_import')}"
+    )
+    page.get_by_label("Username").fill("organizer")
+    page.get_by_label("Password").fill("pw-organizer")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_label("Award").select_option(label=award.name)
+    page.get_by_label("File to import").set_input_files(str(upload))
+    page.get_by_label("Format").select_option(label="csv")
+    page.get_by_role("button", name="Submit").click()
+
+    expect(page.locator(".laurel-import-summary")).to_contain_text("2 new · 1 changed")
+    preview = page.locator("table.import-preview")
+    expect(preview).to_contain_text("soren-wojcik")
+    expect(preview).to_contain_text("li-na-zhang")
+    expect(preview.locator("del.diff-del")).to_have_text("Journalists")
+    expect(preview.locator("ins.diff-ins")).to_have_text("Experts")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "admin-import-preview-phone.png"), full_page=True)
+    assert page.evaluate("window.__violations") == []
+    assert not [line for line in console if "Content Security Policy" in line]
+    assert not failed  # no favicon.ico or any other 404
+    phone.close()

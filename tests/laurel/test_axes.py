@@ -1,6 +1,9 @@
 """Admin logins are throttled by django-axes, per username and client address."""
 
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from axes.models import AccessAttempt
@@ -88,3 +91,12 @@ def test_a_successful_login_forgets_earlier_failures(client, olga):
     assert log_in(client, "olga", "right-password").status_code == 302
     client.logout()
     assert log_in(client, "olga", "wrong").status_code == 200  # one failure, not the limit
+
+
+def test_management_commands_print_no_axes_banner():
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=root, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "AXES" not in done.stdout + done.stderr

@@ -2,7 +2,7 @@
 
 import pytest
 from django.conf import settings
-from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
+from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve, reverse
 
 from awards.models import RESERVED_AWARD_SLUGS, RESERVED_NOMINEE_SLUGS
 
@@ -65,3 +65,12 @@ def resolve_or_none(path):
         return resolve(path)
     except Resolver404:
         return None
+
+
+def test_admin_pages_name_the_site_icon_and_favicon_ico_leads_to_it(client, organizer):
+    client.force_login(organizer)
+    page = client.get(reverse("admin:index")).text
+    assert 'rel="icon"' in page and "favicon" in page
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 301
+    assert client.get(icon["Location"]).status_code == 200
