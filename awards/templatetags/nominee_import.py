@@ -13,7 +13,7 @@ KINDS = [("new", "new"), ("update", "changed"), ("skip", "unchanged"), ("delete"
 
 @register.filter
 def import_summary_line(result: Result) -> str:
-    """"984 new · 2 changed · 3 unchanged": what confirming would do."""
+    """What confirming would do: "984 new · 2 changed · 3 unchanged"."""
     counts = [f"{result.totals[kind]:,} {word}" for kind, word in KINDS if result.totals[kind]]
     return " · ".join(counts) or "No rows"
 
