@@ -109,7 +109,13 @@ def test_the_outcome_is_shown_only_on_its_own_nominees_page(client, nominee):
     assert "Your vote for" not in box(page)
 
 
-@pytest.mark.parametrize("value", ["forged", "a:b:c", signing.dumps({"n": 1}, salt="other")])
+# Named ids: the signed value carries a timestamp, and pytest-xdist's workers, collecting a
+# second apart, must name the same tests.
+@pytest.mark.parametrize(
+    "value",
+    ["forged", "a:b:c", signing.dumps({"n": 1}, salt="other")],
+    ids=["plain", "three-parts", "signed-for-another-purpose"],
+)
 def test_a_forged_outcome_cookie_is_ignored(client, nominee, value):
     client.cookies[OUTCOME_COOKIE] = value
     page = client.get(nominee.get_absolute_url())
