@@ -439,6 +439,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 0,
 }
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", "laurel")
+# Photo links are fetched from hosts anyone names: on a queue of their own, which the compose
+# file's `photos` worker takes, so that a slow host never holds a slot the standings need.
+CELERY_PHOTO_QUEUE = env.str("CELERY_PHOTO_QUEUE", "photos")
+CELERY_TASK_ROUTES = {"awards.tasks.nominee_photo_fetch_task": {"queue": CELERY_PHOTO_QUEUE}}
 
 # Standings: the periodic recompute (exactly one beat publishes it; django-celery-beat's
 # database scheduler does not support Django 6.1, so the schedule is static) and the nudge
