@@ -108,8 +108,25 @@ def test_nginx_forwards_the_client_address_the_way_laurel_reads_it():
     locations = (NGINX / "locations.conf").read_text()
     passed = re.findall(r"location\s+([^{]*)\{([^}]*)\}", locations)
     for where, block in passed:
-        if "return" not in block:
+        if "return" not in block and "alias" not in block:  # /media/ is served from disk
             assert directives(block, "include") == ["/etc/nginx/laurel/proxy.conf"], where
+
+
+def test_nginx_serves_photos_from_the_media_volume_as_pictures_that_run_nothing(compose):
+    locations = (NGINX / "locations.conf").read_text()
+    media = locations.split("location /media/ {", 1)[1].split("\n}\n", 1)[0]
+    assert directives(media, "alias") == ["/app/media/"]
+    assert directives(media, "return") == ["404"]  # anything but a picture
+    pictures = re.search(r"location ~\* (\S+) \{([^}]*)\}", media)
+    assert re.search(pictures[1], "nominees/a1b2.jpg") and not re.search(pictures[1], "p.html")
+    headers = directives(pictures[2], "add_header")
+    assert "X-Content-Type-Options nosniff always" in headers
+    assert "add_header Content-Security-Policy \"default-src 'none'; sandbox\" always;" in media
+    services = compose["services"]
+    assert "media:/app/media:ro" in services["nginx"]["volumes"]
+    assert "media:/app/media" in services["photos"]["volumes"]
+    assert services["photos"]["command"][3:5] == ["-Q", "photos"]
+    assert services["worker"]["command"][3:5] == ["-Q", "laurel"]
 
 
 def test_nginx_takes_a_large_photo_zip_for_the_nominee_import_only():
