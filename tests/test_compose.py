@@ -125,8 +125,8 @@ def test_nginx_serves_photos_from_the_media_volume_as_pictures_that_run_nothing(
     services = compose["services"]
     assert "media:/app/media:ro" in services["nginx"]["volumes"]
     assert "media:/app/media" in services["photos"]["volumes"]
-    assert services["photos"]["command"][3:5] == ["-Q", "photos"]
-    assert services["worker"]["command"][3:5] == ["-Q", "laurel"]
+    assert services["photos"]["command"][4:6] == ["-Q", "photos"]
+    assert services["worker"]["command"][4:6] == ["-Q", "laurel"]
 
 
 def test_nginx_takes_a_large_photo_zip_for_the_nominee_import_only():
