@@ -16,6 +16,7 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+ADMIN_URL = "backstage/admin/"
 
 
 def free_port() -> int:
@@ -35,8 +36,14 @@ def nginx(tmp_path):
     conf, media = tmp_path / "laurel", tmp_path / "media"
     conf.mkdir()
     (media / "nominees").mkdir(parents=True)
+    # What the nginx image does as it starts: the templates, filled in with ADMIN_URL.
+    template = (ROOT / "deploy" / "nginx" / "templates" / "import.conf.template").read_text()
+    (conf / "import.conf").write_text(
+        template.replace("${ADMIN_URL}", ADMIN_URL).replace("/etc/nginx/laurel/", f"{conf}/")
+    )
     for source in (ROOT / "deploy" / "nginx").glob("*.conf"):
         text = source.read_text().replace("/etc/nginx/laurel/", f"{conf}/")
+        text = text.replace("/etc/nginx/generated/", f"{conf}/")
         text = text.replace("alias /app/media/;", f"alias {media}/;")
         # Docker's DNS and its `resolve` are the container's; here the upstream is a port.
         text = re.sub(r"resolver [^;]*;|zone laurel 64k;", "", text)
@@ -106,3 +113,22 @@ def test_nginx_logs_where_requests_went_without_the_secrets_in_their_urls(nginx)
     text = log.read_text()
     assert "/sbia/ada/stats/.../" in text and "challenge/?token=...&x=1" in text
     assert "PRIVATE-TOKEN" not in text and "ONE-TIME-TOKEN" not in text
+
+
+def post(url: str, size: int) -> int:
+    request = urllib.request.Request(url, data=b"x" * size, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_only_the_import_pages_at_the_admins_path_take_a_large_upload(nginx):
+    url, _media, _log = nginx
+    big = 11 * 1024 * 1024
+    # Past the size check, the request reaches the (absent) upstream: 502, not 413.
+    assert post(f"{url}/{ADMIN_URL}awards/nominee/import/", big) == 502
+    assert post(f"{url}/{ADMIN_URL}awards/nominee/process_import/", big) == 502
+    for elsewhere in ("/x/awards/nominee/import/", "/sbia/ada/vote/", f"/{ADMIN_URL}"):
+        assert post(url + elsewhere, big) == 413, elsewhere
