@@ -204,3 +204,14 @@ def test_photo_links_are_fetched_on_their_own_queue_with_a_time_limit(settings):
     assert route["queue"].name == settings.CELERY_PHOTO_QUEUE != settings.CELERY_TASK_DEFAULT_QUEUE
     assert nominee_photo_fetch_task.soft_time_limit and nominee_photo_fetch_task.time_limit
     assert nominee_photo_fetch_task.soft_time_limit > fetch.READ_SECONDS
+
+
+def test_a_share_image_never_decodes_an_old_photo_larger_than_the_limit(nominee, settings, caplog):
+    from voting.sharing.images import ShareCard, share_image_render
+
+    huge = io.BytesIO()
+    Image.new("1", (10_000, 5_000)).save(huge, "PNG")  # stored before photos were re-encoded
+    name = default_storage.save("nominees/old-huge.png", io.BytesIO(huge.getvalue()))
+    card = ShareCard("Ada", "A", "Experts", "SBIA", "", "", name, len(huge.getvalue()))
+    Image.open(io.BytesIO(share_image_render(card))).verify()  # drawn with initials instead
+    assert "unreadable, drawing initials" in caplog.text
