@@ -26,10 +26,9 @@ from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 from import_export.instance_loaders import CachedInstanceLoader
 from import_export.results import Result
-from PIL import Image
 
 from awards.models import Award, Category, Nominee
-from awards.photos import PHOTO_MAX_BYTES, photo_name
+from awards.photos import PHOTO_MAX_BYTES, photo_check, photo_name, photo_reencoded
 from awards.slugs import name_slug, unique_slug
 from awards.tasks import nominee_photo_fetch_later
 
@@ -147,10 +146,9 @@ class PhotoArchive:
             raise ValueError(f"“{name}” is larger than {PHOTO_MAX_BYTES // 2**20} MB.")
         data = self._zip.read(info)
         try:
-            with Image.open(io.BytesIO(data)) as image:
-                image.verify()
-        except Exception as error:
-            raise ValueError(f"“{name}” is not an image Laurel can read.") from error
+            photo_check(data)
+        except ValueError as error:
+            raise ValueError(f"“{name}” is {error}.") from error
         return data
 
 
@@ -434,7 +432,7 @@ class NomineeResource(resources.ModelResource):
             except ValidationError:
                 errors["photo"] = [ValidationError(f"“{name}” is not a web link.")]
                 return
-            if instance.photo.name != photo_name(name.encode(), urlsplit(name).path):
+            if instance.photo.name != photo_name(name.encode()):
                 instance.photo_url = name  # fetched once the import is saved
             return
         if self.photos is None:
@@ -445,10 +443,15 @@ class NomineeResource(resources.ModelResource):
         except ValueError as error:
             errors["photo"] = [ValidationError(str(error))]
             return
-        stored = photo_name(data, name)
+        stored = photo_name(data)
         storage = instance.photo.storage
         if instance.photo.name != stored and not dry_run and not storage.exists(stored):
-            storage.save(stored, ContentFile(data))
+            try:
+                photo = photo_reencoded(data)
+            except ValueError as error:
+                errors["photo"] = [ValidationError(f"“{name}” is {error}.")]
+                return
+            storage.save(stored, ContentFile(photo))
         instance.photo.name = stored
 
 

@@ -184,9 +184,10 @@ class Award(models.Model):
     )
     retention_days = models.PositiveSmallIntegerField(
         default=90,
-        help_text="Days after the results are published that voters' addresses and browser "
-        "names are kept in full; then each address is reduced to its network and a keyed hash "
-        "and each browser name to its family. Counts, the audit log and exports stay intact.",
+        help_text="Days after voting closes, published or not, that voters' addresses and "
+        "browser names are kept in full; then each address is reduced to its network and a "
+        "keyed hash, each browser name to its family, and each address in the audit log to its "
+        "network. Counts and exports stay intact.",
     )
     voter_data_in_exports = models.CharField(
         max_length=10,

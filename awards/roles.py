@@ -7,6 +7,8 @@ every award without one. Every admin page and custom admin view asks this module
 award's staff cannot see or touch another award.
 """
 
+import ipaddress
+
 from axes.backends import AxesStandaloneBackend
 from django.contrib import admin
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -123,4 +125,9 @@ def admin_login_address(request: HttpRequest) -> str:
     if not (request.META.get("REMOTE_ADDR") or request.META.get("HTTP_X_FORWARDED_FOR")):
         return ""  # a login made in code (a test, a shell): no client at all
     address = client_address(request)
-    return str(address) if address is not None else ""
+    if address is None:
+        return ""
+    if address.version == 6:
+        # One host holds a whole /64: 2^64 addresses are one attacker's, counted as one.
+        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
+    return str(address)

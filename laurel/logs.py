@@ -17,6 +17,23 @@ from django.http import HttpRequest, HttpResponse
 # cannot write arbitrary text into every line of the log.
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
+# Secrets that travel in URLs: a nominee's private toolkit link (/…/stats/<token>/) and a vote
+# button's one-time token (…/challenge/?token=…). Logs keep where a request went, not these.
+SECRET_IN_PATH = re.compile(r"(/stats/)[^/\s?]+")
+SECRET_IN_QUERY = re.compile(r"([?&]token=)[^&\s]+")
+
+
+def without_secrets(text: str) -> str:
+    return SECRET_IN_QUERY.sub(r"\1...", SECRET_IN_PATH.sub(r"\1...", text))
+
+
+def redact_secrets(logger, method_name: str, event_dict: dict) -> dict:
+    for key in ("request", "event", "message", "path"):
+        if isinstance(event_dict.get(key), str):
+            event_dict[key] = without_secrets(event_dict[key])
+    return event_dict
+
+
 SHARED_PROCESSORS = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_logger_name,
@@ -35,7 +52,12 @@ def request_of_record(logger, method_name: str, event_dict: dict) -> dict:
     return event_dict
 
 
-FOREIGN_PRE_CHAIN = [*SHARED_PROCESSORS, structlog.stdlib.ExtraAdder(), request_of_record]
+FOREIGN_PRE_CHAIN = [
+    *SHARED_PROCESSORS,
+    structlog.stdlib.ExtraAdder(),
+    request_of_record,
+    redact_secrets,
+]
 
 
 def structlog_configure() -> None:
@@ -43,6 +65,7 @@ def structlog_configure() -> None:
         processors=[
             *SHARED_PROCESSORS,
             structlog.stdlib.PositionalArgumentsFormatter(),
+            redact_secrets,
             structlog.processors.StackInfoRenderer(),
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],

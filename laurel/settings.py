@@ -201,12 +201,15 @@ AUTHENTICATION_BACKENDS = [
     "awards.roles.LoginThrottle",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Admin logins: after ADMIN_LOGIN_FAILURES wrong passwords for one username from one address,
-# that pair is locked out for ADMIN_LOCKOUT_MINUTES (counted from the last failure), even with
-# the right password; other users, and the same user elsewhere, are not.
+# Admin logins: after ADMIN_LOGIN_FAILURES wrong passwords for one username, from anywhere, that
+# username is locked out for ADMIN_LOCKOUT_MINUTES (counted from the last failure), even with
+# the right password; and so is an address (an IPv6 /64 as one) that failed as often, whatever
+# usernames it tried. A password spray from many addresses, or many usernames, stops at the
+# limit. Every sign-in, failure and lockout is logged (the admin's Axes pages).
 AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURES", 5, minimum=1)
 AXES_COOLOFF_TIME = env.int("ADMIN_LOCKOUT_MINUTES", 15, minimum=1) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_RESET_ON_SUCCESS = True
 # The client address as the vote caps find it (behind a trusted proxy, the client's own).
 AXES_CLIENT_IP_CALLABLE = "awards.roles.admin_login_address"
@@ -439,6 +442,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 0,
 }
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", "laurel")
+# Photo links are fetched from hosts anyone names: on a queue of their own, which the compose
+# file's `photos` worker takes, so that a slow host never holds a slot the standings need.
+CELERY_PHOTO_QUEUE = env.str("CELERY_PHOTO_QUEUE", "photos")
+CELERY_TASK_ROUTES = {"awards.tasks.nominee_photo_fetch_task": {"queue": CELERY_PHOTO_QUEUE}}
 
 # Standings: the periodic recompute (exactly one beat publishes it; django-celery-beat's
 # database scheduler does not support Django 6.1, so the schedule is static) and the nudge

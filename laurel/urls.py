@@ -3,10 +3,10 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path, re_path, register_converter
-from django.views.static import serve
 
 from awards.converters import AwardSlugConverter, NomineeSlugConverter
-from laurel.health import Broker, DatabaseWrite, HealthView
+from laurel.health import healthz
+from laurel.lib.media import media_serve
 from voting.ballot import rules_views
 from voting.ballot import views as ballot
 from voting.integrity import views as integrity
@@ -146,20 +146,9 @@ urlpatterns = [
         name="favicon",
     ),
     # What a vote needs, for load balancers, compose and monitors: 503 when any fails.
-    path(
-        "healthz",
-        HealthView.as_view(
-            checks=[
-                DatabaseWrite,
-                "health_check.checks.Cache",
-                Broker,
-                "voting.standings.health.StandingsFresh",
-            ]
-        ),
-        name="healthz",
-    ),
+    path("healthz", healthz, name="healthz"),
     # Prometheus scrapes this inside the network; the proxy does not route it.
     path("metrics", metrics.metrics, name="metrics"),
     # Nominee photos are few and small; a CDN in front of Laurel caches them in real mode.
-    re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    re_path(r"^media/(?P<path>.*)$", media_serve),
 ]

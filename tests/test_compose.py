@@ -108,21 +108,43 @@ def test_nginx_forwards_the_client_address_the_way_laurel_reads_it():
     locations = (NGINX / "locations.conf").read_text()
     passed = re.findall(r"location\s+([^{]*)\{([^}]*)\}", locations)
     for where, block in passed:
-        if "return" not in block:
+        if "return" not in block and "alias" not in block:  # /media/ is served from disk
             assert directives(block, "include") == ["/etc/nginx/laurel/proxy.conf"], where
 
 
-def test_nginx_takes_a_large_photo_zip_for_the_nominee_import_only():
+def test_nginx_serves_photos_from_the_media_volume_as_pictures_that_run_nothing(compose):
+    locations = (NGINX / "locations.conf").read_text()
+    media = locations.split("location /media/ {", 1)[1].split("\n}\n", 1)[0]
+    assert directives(media, "alias") == ["/app/media/"]
+    assert directives(media, "return") == ["404"]  # anything but a picture
+    pictures = re.search(r"location ~\* (\S+) \{([^}]*)\}", media)
+    assert re.search(pictures[1], "nominees/a1b2.jpg") and not re.search(pictures[1], "p.html")
+    headers = directives(pictures[2], "add_header")
+    assert "X-Content-Type-Options nosniff always" in headers
+    assert "add_header Content-Security-Policy \"default-src 'none'; sandbox\" always;" in media
+    services = compose["services"]
+    assert "media:/app/media:ro" in services["nginx"]["volumes"]
+    assert "media:/app/media" in services["photos"]["volumes"]
+    assert services["photos"]["command"][4:6] == ["-Q", "photos"]
+    assert services["worker"]["command"][4:6] == ["-Q", "laurel"]
+
+
+def test_nginx_takes_a_large_photo_zip_at_the_admins_import_pages_only(compose):
     locations = (NGINX / "locations.conf").read_text()
     outside = re.sub(r"location[^{]*\{[^}]*\}", "", locations)
     assert directives(outside, "client_max_body_size") == ["10m"]
-    imports = re.search(r"location\s+~\s+(\S+)\s*\{([^}]*)\}", locations)
-    assert directives(imports[2], "client_max_body_size") == ["512m"]
-    pattern = re.compile(imports[1])
-    for path in ("/admin/awards/nominee/import/", "/backstage/awards/nominee/process_import/"):
-        assert pattern.search(path), path
-    for path in ("/sbia/ada-lovelace/vote/", "/admin/awards/nominee/", "/sbia/import/"):
-        assert not pattern.search(path), path
+    assert "include /etc/nginx/generated/import.conf;" in locations
+    template = (NGINX / "templates" / "import.conf.template").read_text()
+    routes = re.findall(r"location\s+=\s+(\S+)\s*\{([^}]*)\}", template)
+    assert [where for where, _ in routes] == [
+        "/${ADMIN_URL}awards/nominee/import/",
+        "/${ADMIN_URL}awards/nominee/process_import/",
+    ]
+    assert all(directives(block, "client_max_body_size") == ["512m"] for _, block in routes)
+    nginx = compose["services"]["nginx"]
+    assert nginx["environment"]["NGINX_ENVSUBST_OUTPUT_DIR"] == "/etc/nginx/generated"
+    assert "./deploy/nginx/templates:/etc/nginx/templates:ro" in nginx["volumes"]
+    assert nginx["environment"]["ADMIN_URL"] == compose["x-laurel"]["environment"]["ADMIN_URL"]
 
 
 def test_nginx_does_not_route_metrics():

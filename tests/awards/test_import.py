@@ -41,6 +41,15 @@ def png_bytes(color="red") -> bytes:
     return out.getvalue()
 
 
+def picture_of(photo, color="red") -> bool:
+    """Whether a stored photo is the JPEG Laurel makes of a picture of one colour."""
+    data = photo.read()
+    pixel = Image.open(io.BytesIO(data)).convert("RGB").getpixel((4, 4))
+    wanted = Image.new("RGB", (1, 1), color).getpixel((0, 0))
+    close = all(abs(a - b) < 12 for a, b in zip(pixel, wanted, strict=True))
+    return photo.name.endswith(".jpg") and data[:2] == b"\xff\xd8" and close
+
+
 def zip_of(files: dict[str, bytes]) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
@@ -142,7 +151,7 @@ def test_photos_come_from_the_zip_and_reimporting_them_changes_nothing(award, ex
     _, problems = run(award, "name,category,photo\nAda,experts,ada.png\n", photos=photos)
     assert problems == []
     ada = Nominee.objects.get(slug="ada")
-    assert ada.photo.name.startswith("nominees/") and ada.photo.read() == png_bytes()
+    assert ada.photo.name.startswith("nominees/") and picture_of(ada.photo)
     again, _ = run(award, "name,category,photo\nAda,experts,ada.png\n", photos=photos)
     assert again.totals["skip"] == 1
     _, problems = run(
@@ -241,7 +250,7 @@ def test_the_admin_previews_each_rows_changes_then_imports_on_confirm(
         follow=True,
     )
     assert "Import finished: 2 new" in done.content.decode()
-    assert Nominee.objects.get(slug="ada-lovelace").photo.read() == png_bytes()
+    assert picture_of(Nominee.objects.get(slug="ada-lovelace").photo)
 
 
 def admin_preview(client, award, *, photos: bool = True):
@@ -270,7 +279,7 @@ def test_the_confirm_step_works_on_another_web_container_than_the_preview(
         (tmp_path / "second-container").mkdir()
         done = client.post(reverse("admin:awards_nominee_process_import"), confirm, follow=True)
     assert "Import finished: 2 new" in done.content.decode()
-    assert Nominee.objects.get(slug="ada-lovelace").photo.read() == png_bytes()
+    assert picture_of(Nominee.objects.get(slug="ada-lovelace").photo)
     assert not any(settings.IMPORT_DIR.iterdir())  # both files removed once imported
 
 
@@ -412,7 +421,7 @@ def test_a_photo_link_is_fetched_after_the_import_is_saved(
     assert nominee_photo_fetch(**queued[0]) is True
     assert nominee_photo_fetch(**queued[1]) is False  # a 404 leaves the photo as it was
     ada.refresh_from_db()
-    assert ada.photo.read() == png_bytes("blue") and not Nominee.objects.get(pk=bea.pk).photo
+    assert picture_of(ada.photo, "blue") and not Nominee.objects.get(pk=bea.pk).photo
     queued.clear()
     with django_capture_on_commit_callbacks(execute=True):
         again, _ = run(award, csv_text.splitlines()[0] + "\n" + csv_text.splitlines()[1] + "\n")

@@ -15,6 +15,17 @@ from voting.standings.services import standings_recompute
 pytestmark = pytest.mark.django_db
 
 
+def json_text(response) -> str:
+    return response.content.decode()
+
+
+def standings_recompute_all() -> None:
+    from awards.models import Award
+
+    for award_id in Award.objects.values_list("id", flat=True):
+        standings_recompute(award_id=award_id)
+
+
 def health() -> tuple[int, dict[str, str]]:
     response = Client().get("/healthz", HTTP_ACCEPT="application/json")
     return response.status_code, response.json()
@@ -116,3 +127,54 @@ def test_plain_text_for_load_balancers_and_people(award):
     assert response.status_code == 200
     assert "DatabaseWrite(): OK" in response.text
     assert response["Cache-Control"].startswith("max-age=0")
+
+
+@pytest.fixture
+def fresh_public_result():
+    from laurel import health
+
+    health._public_result.clear()
+    yield
+    health._public_result.clear()
+
+
+PUBLIC = {"HTTP_X_FORWARDED_FOR": "198.51.100.23"}  # through the proxy: the public
+
+
+def test_the_public_gets_the_status_alone(fresh_public_result):
+    standings_recompute_all()
+    response = Client().get("/healthz", HTTP_ACCEPT="application/json", **PUBLIC)
+    assert response.json() == {"status": "ok"}
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_a_failing_check_is_a_503_for_the_public_without_naming_it(fresh_public_result):
+    with read_only_database():
+        response = Client().get("/healthz", **PUBLIC)
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable"}
+
+
+def test_a_flood_of_public_requests_runs_the_checks_once_and_is_refused_past_its_rate(
+    fresh_public_result,
+):
+    from django.test.utils import CaptureQueriesContext
+
+    browser = Client()
+    with CaptureQueriesContext(connection) as queries:
+        answers = [browser.get("/healthz", **PUBLIC).status_code for _ in range(70)]
+    writes = [q for q in queries if "django_session" in q["sql"] and "INSERT" in q["sql"]]
+    assert len(writes) <= 1
+    assert answers.count(429) == 10
+
+
+def test_a_scraper_with_the_metrics_token_reads_every_check(settings):
+    settings.METRICS_TOKEN = "t" * 32
+    response = Client().get(
+        "/healthz",
+        HTTP_ACCEPT="application/json",
+        HTTP_AUTHORIZATION="Bearer " + "t" * 32,
+        **PUBLIC,
+    )
+    assert "DatabaseWrite" in json_text(response)

@@ -144,3 +144,11 @@ def test_embedded_mode_writes_each_line_once(tmp_path):
         tmp_path,
     )
     assert len([line for line in lines if "Watching for file changes" in line]) == 1, lines
+
+
+def test_logs_keep_no_private_link_or_one_time_token(json_lines, nominee):
+    Client().get("/sbia/ada-lovelace/stats/eyJuIjoxfQ:PRIVATE-TOKEN/")
+    Client().get("/sbia/ada-lovelace/challenge/?token=1.ONE-TIME-TOKEN")
+    text = json.dumps(json_lines())
+    assert "/sbia/ada-lovelace/stats/.../" in text and "challenge/?token=..." in text
+    assert "PRIVATE-TOKEN" not in text and "ONE-TIME-TOKEN" not in text

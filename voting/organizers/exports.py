@@ -63,11 +63,23 @@ class _Echo:
         return value
 
 
+# A cell starting with one of these is a formula to a spreadsheet: a nominee named
+# "=HYPERLINK(...)" would run in the organizer's Excel. A leading apostrophe makes it text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell):
+    """Text a spreadsheet shows as written; numbers and dates as they are."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
 def _csv_response(
     rows: Iterable[list], file_name: str, *, bom: bool = False
 ) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
-    lines = (writer.writerow(row) for row in rows)
+    lines = (writer.writerow([spreadsheet_safe(cell) for cell in row]) for row in rows)
     if bom:
         lines = itertools.chain([BOM], lines)
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")

@@ -1,11 +1,13 @@
-"""Retention: once an award's results have been published for its retention period, the
-addresses and browser names on its votes are reduced to what no longer names a person.
+"""Retention: once an award's voting has been closed for its retention period, published or
+not, the addresses and browser names on its votes are reduced to what no longer names a person.
 
 An address becomes its network (IPv4 /24, IPv6 /48) and that network a keyed hash, so votes
 from one network still group together in the integrity review and the exports; a browser
-name becomes its family ("Chrome", "Safari"). Counts, statuses and the audit log are untouched.
+name becomes its family ("Chrome", "Safari"). The audit log keeps what it says, with each
+address in it replaced by its network. Counts and statuses are untouched.
 """
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -61,13 +63,13 @@ def browser_family(user_agent: str) -> str:
 
 
 def retention_due(award: Award, now: datetime) -> bool:
-    published = award.results_published_at
-    return published is not None and published + timedelta(days=award.retention_days) <= now
+    """Its own deadline: an award never published keeps no one's address longer."""
+    return award.voting_closes + timedelta(days=award.retention_days) <= now
 
 
 def awards_due_for_reduction(now: datetime) -> list[int]:
-    awards = Award.objects.filter(results_published_at__isnull=False).only(
-        "id", "results_published_at", "retention_days"
+    awards = Award.objects.filter(voting_closes__lte=now).only(
+        "id", "voting_closes", "retention_days"
     )
     return [award.pk for award in awards if retention_due(award, now)]
 
@@ -124,11 +126,12 @@ def votes_reduce(
             if changed < BATCH:
                 break
     done = not _unreduced(award_id).exists()
+    audit_entries_reduce(award_id)
     if reduced:
         AuditEntry.objects.create(
             award=award,
             action=AuditEntry.Action.REDUCE,
-            reason=f"Retention: {award.retention_days} days after the results were published.",
+            reason=f"Retention: {award.retention_days} days after voting closed.",
             count=reduced,
             detail={"complete": done},
         )
@@ -151,3 +154,34 @@ def _hashed(address: str, hashes: dict[str, str]) -> str:
     if address not in hashes:
         hashes[address] = network_hash(address)
     return hashes[address]
+
+
+def audit_entries_reduce(award_id: int) -> int:
+    """The award's audit entries with every address in their details replaced by its network:
+    what was decided, and about which network, stays; whose address it was does not."""
+    changed = []
+    for entry in AuditEntry.objects.filter(award_id=award_id).only("id", "detail"):
+        detail = _networks_only(entry.detail)
+        if detail != entry.detail:
+            entry.detail = detail
+            changed.append(entry)
+    AuditEntry.objects.bulk_update(changed, ["detail"], batch_size=BATCH)
+    return len(changed)
+
+
+def _networks_only(value):
+    if isinstance(value, dict):
+        return {key: _networks_only(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_networks_only(item) for item in value]
+    if isinstance(value, str) and _is_address(value):
+        return network_of(value) or value
+    return value
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True

@@ -21,6 +21,7 @@ from django.core.cache import cache
 from django.core.files.storage import default_storage
 
 from awards.models import Nominee
+from awards.photos import PHOTO_MAX_PIXELS
 from voting.sharing.lettering import FACES, Weight, draw_text, font, text_length
 from voting.standings.public import PublicStanding, public_standing
 
@@ -148,6 +149,9 @@ def _photo(card: ShareCard) -> Image.Image | None:
         return None
     try:
         with default_storage.open(card.photo) as file, Image.open(file) as photo:
+            if photo.width * photo.height > PHOTO_MAX_PIXELS:
+                # Photos stored before they were re-encoded may be any size: not decoded.
+                raise ValueError(f"{photo.width} x {photo.height} pixels")
             # JPEG decodes at a fraction of its size when asked for a small result.
             photo.draft("RGB", (PHOTO * 2, PHOTO * 2))
             photo = ImageOps.exif_transpose(photo).convert("RGB")

@@ -59,7 +59,7 @@ def test_the_privacy_notice_says_what_is_kept_and_for_how_long(client, nominee):
     assert "laurel_voter" in text and "400 days" in text
     assert "internet address" in text
     assert "user agent" in text
-    assert "30 days after the results are published" in text
+    assert "30 days after voting closes" in text
     assert "reduced to its network" in text
 
 

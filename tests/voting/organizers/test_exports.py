@@ -207,3 +207,18 @@ def test_the_nominee_links_csv_keeps_accents_and_cjk_for_spreadsheets(
     assert body.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert [row[0] for row in rows[1:]] == ["Søren Wójcik", "李娜 Zhang"]
+
+
+@pytest.mark.parametrize(
+    "name", ['=HYPERLINK("https://evil.example","Ada")', "+1+cmd|' /C calc'!A0", "@SUM(A1)", "-2+3"]
+)
+def test_a_name_a_spreadsheet_would_run_is_exported_as_text(client, organizer, award, name):
+    category = CategoryFactory(award=award, name="=Experts", slug="formula")
+    cast(NomineeFactory(category=category, name=name, slug="formula-name"), 2)
+    client.force_login(organizer)
+    for export in ("export-results", "export-votes", "export-nominee-links"):
+        rows = rows_of(client.get(reverse(export, args=[award.pk])))
+        cells = [cell.lstrip("\ufeff") for row in rows[1:] for cell in row]
+        assert "'" + name in cells, export
+        assert "'=Experts" in cells, export
+        assert not [cell for cell in cells if cell.startswith(("=", "+", "@"))], export

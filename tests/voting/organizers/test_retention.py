@@ -114,11 +114,27 @@ def test_nothing_is_reduced_before_the_period_has_passed(published):
     assert not AuditEntry.objects.filter(action=AuditEntry.Action.REDUCE).exists()
 
 
-def test_nothing_is_reduced_before_the_results_are_published(published):
-    Award.objects.filter(pk=published.pk).update(results_published_at=None)
-    before = evidence(published)
-    assert votes_reduce(award_id=published.pk).reduced == 0
-    assert evidence(published) == before
+def test_an_award_never_published_is_reduced_its_period_after_voting_closed(published):
+    Award.objects.filter(pk=published.pk).update(results_published_at=None, results_frozen_at=None)
+    votes_reduce_due.apply()
+    assert all(ip.startswith("h:") for ip, *_ in evidence(published))
+
+
+def test_addresses_in_the_audit_log_become_their_networks(published):
+    AuditEntry.objects.create(
+        award=published,
+        action=AuditEntry.Action.AUTO_QUARANTINE,
+        count=3,
+        detail={"dimension": "ip", "value": "203.0.113.7", "addresses": [["198.51.100.9", 2]]},
+    )
+    votes_reduce_due.apply()
+    held = AuditEntry.objects.get(action=AuditEntry.Action.AUTO_QUARANTINE)
+    assert held.detail == {
+        "dimension": "ip",
+        "value": "203.0.113.0/24",
+        "addresses": [["198.51.100.0/24", 2]],
+    }
+    assert held.count == 3
 
 
 def test_running_it_again_changes_nothing_and_logs_nothing(published):
