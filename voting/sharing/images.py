@@ -21,7 +21,6 @@ from django.core.cache import cache
 from django.core.files.storage import default_storage
 
 from awards.models import Nominee
-from awards.photos import PHOTO_MAX_PIXELS
 from voting.sharing.lettering import FACES, Weight, draw_text, font, text_length
 from voting.standings.public import PublicStanding, public_standing
 
@@ -144,6 +143,8 @@ def _draw_portrait(image: Image.Image, card: ShareCard) -> None:
 def _photo(card: ShareCard) -> Image.Image | None:
     # Kept out of web workers' memory until used.
     from PIL import Image, ImageOps
+
+    from awards.photos import PHOTO_MAX_PIXELS
 
     if not card.photo:
         return None
