@@ -151,6 +151,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_ratelimit",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "health_check",
     "awards",
     "voting",
@@ -180,6 +183,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): a second factor given this session (awards/two_factor.py).
+    "django_otp.middleware.OTPMiddleware",
+    "awards.two_factor.two_factor_required",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "voting.ballot.voters.VoterCookieMiddleware",
@@ -210,6 +216,10 @@ AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURES", 5, minimum=1)
 AXES_COOLOFF_TIME = env.int("ADMIN_LOCKOUT_MINUTES", 15, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Superusers and organizers give a code from an authenticator app (or a recovery code) after
+# their password before any admin page (awards/two_factor.py). On in real mode.
+STAFF_TWO_FACTOR = env.bool("STAFF_TWO_FACTOR", REAL_MODE)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", "Laurel")
 AXES_RESET_ON_SUCCESS = True
 # The client address as the vote caps find it (behind a trusted proxy, the client's own).
 AXES_CLIENT_IP_CALLABLE = "awards.roles.admin_login_address"

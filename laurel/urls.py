@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path, re_path, register_converter
 
+from awards import two_factor
 from awards.converters import AwardSlugConverter, NomineeSlugConverter
 from laurel.health import healthz
 from laurel.lib.media import media_serve
@@ -30,6 +31,7 @@ admin.site.site_title = "Laurel"
 
 # The organizers' own pages, beside the admin's: one prefix for a public request to pass.
 admin_patterns = [
+    path("two-factor/", two_factor.two_factor, name="two-factor"),
     path("integrity/<int:award_id>/", integrity.integrity_review, name="integrity-review"),
     path("dashboard/<int:award_id>/", organizers.dashboard, name="award-dashboard"),
     path("results/<int:award_id>/", organizers.results, name="results-review"),

@@ -2,6 +2,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
+from django.test import Client
 from django.test.utils import override_settings
 from django_redis import get_redis_connection
 
@@ -123,3 +124,26 @@ def pytest_report_header(config):
     return (
         f"laurel mode: {settings.LAUREL_MODE}, database: {settings.DATABASES['default']['ENGINE']}"
     )
+
+
+@pytest.fixture(autouse=True)
+def signed_in_staff_gave_their_second_factor(monkeypatch):
+    """Client.force_login stands for a whole sign-in: for the accounts that need a second
+    factor (real mode's superusers and organizers), that too. Giving it is covered by
+    tests/awards/test_two_factor.py."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    from awards.two_factor import two_factor_needed
+
+    sign_in = Client.force_login
+
+    def force_login(self, user, backend=None):
+        sign_in(self, user, backend)
+        if two_factor_needed(user):
+            device, _ = StaticDevice.objects.get_or_create(user=user, name="Given in tests")
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)

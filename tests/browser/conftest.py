@@ -1,4 +1,5 @@
 import os
+import re
 import shutil
 
 import pytest
@@ -48,3 +49,25 @@ def phone(browser, static_by_finders):
     )
     yield context
     context.close()
+
+
+def sign_in(page, username: str, password: str) -> None:
+    """The admin's sign-in as a person does it: the password, then, where the account needs
+    it (real mode's superusers and organizers), a code from the authenticator app, enrolling
+    the app the first time (awards/two_factor.py)."""
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
+    if "/two-factor/" not in page.url:
+        return
+    device = TOTPDevice.objects.get(user__username=username)
+    code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
+    page.get_by_role("textbox", name="Code").fill(f"{code:06d}")
+    page.get_by_role("button", name=re.compile("^(Confirm|Sign in)$")).click()
+    continue_link = page.get_by_role("link", name="Continue")
+    if continue_link.count():  # the recovery codes, shown once after enrolling
+        continue_link.click()

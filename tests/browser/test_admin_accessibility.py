@@ -182,3 +182,40 @@ def test_the_import_preview_and_cluster_confirmation_have_no_serious_violations(
     assert "Confirm the change" in page.content()
     found += [f"cluster confirmation: {v}" for v in serious_violations(page)]
     assert not found, "\n".join(found)
+
+
+def test_a_superuser_on_a_phone_enrols_an_authenticator_app_on_accessible_pages(
+    browser, live_server, organizer, settings
+):
+    """The organizer's first sign-in in real mode: password, QR code, six digits, recovery
+    codes, the admin."""
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    settings.STAFF_TWO_FACTOR = True
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
+    page = context.new_page()
+    page.goto(live_server.url + reverse("admin:login"))
+    page.get_by_label("Username").fill("organizer")
+    page.get_by_label("Password").fill("pw-organizer")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
+    assert "/two-factor/" in page.url
+    assert page.get_by_role("img", name="QR code for your authenticator app").is_visible()
+    found = [f"enrol: {v}" for v in serious_violations(page)]
+    device = TOTPDevice.objects.get(user=organizer)
+    code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
+    page.get_by_role("textbox", name="Code").fill(f"{code:06d}")
+    page.get_by_role("button", name="Confirm").click()
+    page.wait_for_load_state()
+    assert page.locator(".laurel-codes li").count() == 10
+    found += [f"recovery codes: {v}" for v in serious_violations(page)]
+    page.get_by_role("link", name="Continue").click()
+    page.wait_for_load_state()
+    assert page.url == live_server.url + reverse("admin:index")
+    context.close()
+    assert not found, "\n".join(found)

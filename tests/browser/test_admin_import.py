@@ -9,6 +9,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from awards.models import AwardStaff, Nominee
+from tests.browser.conftest import sign_in
 from tests.browser.test_csp import RECORD_VIOLATIONS
 from tests.factories import CategoryFactory, NomineeFactory
 
@@ -61,9 +62,7 @@ def test_an_organizer_uploads_previews_and_confirms_a_csv(
     page.goto(
         f"{live_server.url}{reverse('admin:login')}?next={reverse('admin:awards_nominee_changelist')}"
     )
-    page.get_by_label("Username").fill("olivia")
-    page.get_by_label("Password").fill("pw-olivia")
-    page.get_by_role("button", name="Log in").click()
+    sign_in(page, "olivia", "pw-olivia")
     page.get_by_role("link", name="Import").click()
 
     page.get_by_label("Award").select_option(label=award.name)
@@ -112,9 +111,7 @@ def test_on_a_phone_the_preview_sums_up_shows_slugs_and_word_changes_with_no_csp
     page.goto(
         f"{live_server.url}{reverse('admin:login')}?next={reverse('admin:awards_nominee_import')}"
     )
-    page.get_by_label("Username").fill("organizer")
-    page.get_by_label("Password").fill("pw-organizer")
-    page.get_by_role("button", name="Log in").click()
+    sign_in(page, "organizer", "pw-organizer")
     page.get_by_label("Award").select_option(label=award.name)
     page.get_by_label("File to import").set_input_files(str(upload))
     page.get_by_label("Format").select_option(label="csv")

@@ -6,6 +6,7 @@ from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from tests.browser.conftest import sign_in
 from voting.models import Vote
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -93,9 +94,7 @@ def test_the_admin_works_under_the_policy(live_server, watched, nominee, organiz
     open_page, console = watched
     page = open_page()
     page.goto(live_server.url + reverse("admin:login"))
-    page.get_by_label("Username").fill("organizer")
-    page.get_by_label("Password").fill("pw-organizer")
-    page.get_by_role("button", name="Log in").click()
+    sign_in(page, "organizer", "pw-organizer")
     expect(
         page.get_by_role("link", name="Log out").or_(page.get_by_text("Log out"))
     ).to_be_visible()

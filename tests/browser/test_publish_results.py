@@ -10,6 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from awards.models import Award
+from tests.browser.conftest import sign_in
 from tests.factories import CategoryFactory, NomineeFactory
 from voting.models import AuditEntry, PublishedResult, TallyDelta, Vote
 from voting.standings.services import standings_recompute
@@ -62,9 +63,7 @@ def test_an_organizer_reviews_the_warnings_confirms_and_sees_the_results(
     page = phone.new_page()
     results = reverse("results-review", args=[closed_award.pk])
     page.goto(f"{live_server.url}{reverse('admin:login')}?next={results}")
-    page.get_by_label("Username").fill("organizer")
-    page.get_by_label("Password").fill("pw-organizer")
-    page.get_by_role("button", name="Log in").click()
+    sign_in(page, "organizer", "pw-organizer")
 
     page.get_by_role("button", name="Review and publish").click()
     warnings = page.locator("#publish-warnings")
