@@ -68,9 +68,10 @@ class Processes:
         self.running.append(process)
         return process
 
-    def worker(self, name: str = "worker") -> subprocess.Popen:
+    def worker(self, name: str = "worker", *queues: str, **env: str) -> subprocess.Popen:
         process = self.start(
             "worker",
+            *(("-Q", ",".join(queues)) if queues else ()),
             "-P",
             "solo",
             "-l",
@@ -81,6 +82,7 @@ class Processes:
             "--without-mingle",
             "--without-heartbeat",
             name=name,
+            **env,
         )
         self.wait_for(name, "ready.")
         return process
@@ -237,3 +239,50 @@ def test_the_beat_schedule_catches_up_when_the_broker_was_down_for_votes(process
         STANDINGS_REFRESH_SECONDS="1",
     )
     wait_until_converged(experts.award_id)
+
+
+@pytest.fixture
+def tarpit():
+    """A photo host that sends its answer a byte every second: it holds whoever fetches."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Tarpit(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "600")
+            self.end_headers()
+            try:
+                for _ in range(600):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(1)
+            except OSError:
+                pass
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Tarpit)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/photo.jpg"
+    server.shutdown()
+
+
+def test_a_photo_host_that_answers_a_byte_a_second_never_delays_the_standings(
+    processes, experts, tarpit
+):
+    """The workers as docker-compose runs them: one for the standings, one for photo links."""
+    from awards.tasks import nominee_photo_fetch_task
+
+    nominee = NomineeFactory(category=experts)
+    processes.worker("photos", settings.CELERY_PHOTO_QUEUE, PHOTO_FETCH_PRIVATE_ADDRESSES="true")
+    processes.worker("worker", settings.CELERY_TASK_DEFAULT_QUEUE)
+    nominee_photo_fetch_task.delay(nominee_id=nominee.pk, url=tarpit)
+    processes.wait_for("photos", "nominee_photo_fetch_task")  # the tarpit holds it now
+    cast_votes([nominee], {nominee.pk: 3})
+    wait_until_converged(experts.award_id, timeout=15)
+    # The fetch gave up at its own deadline, and the photo is unchanged.
+    processes.wait_for("photos", "not received within", timeout=40)
+    nominee.refresh_from_db()
+    assert not nominee.photo
