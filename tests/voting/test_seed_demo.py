@@ -1,6 +1,7 @@
 import re
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
 
@@ -57,7 +58,12 @@ def test_demo_prints_working_organizer_credentials(client, capsys):
     match = re.search(r"username: (\S+)  password: (\S+)", output)
     assert match, output
     assert client.login(username=match[1], password=match[2])
-    assert client.get(reverse("admin:awards_nominee_changelist")).status_code == 200
+    page = client.get(reverse("admin:awards_nominee_changelist"))
+    if settings.STAFF_TWO_FACTOR:  # real mode: the password, then the authenticator app
+        assert "authenticator app" in output
+        assert page["Location"].startswith(reverse("two-factor"))
+    else:
+        assert page.status_code == 200
 
 
 def test_demo_names_and_handles_are_unique():

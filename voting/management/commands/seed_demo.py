@@ -141,6 +141,11 @@ class Command(BaseCommand):
         self.stdout.write(f"Public page: /{award.slug}/")
         login = reverse("admin:index")
         self.stdout.write(f"Organizer login: {login}  username: {organizer}  password: {password}")
+        if settings.STAFF_TWO_FACTOR:
+            self.stdout.write(
+                "Then a code from an authenticator app: the first sign-in sets one up "
+                "(STAFF_TWO_FACTOR)."
+            )
 
     def seed_award(self) -> Award:
         opens, closes = demo_window(timezone.now())
