@@ -428,12 +428,30 @@ if env.bool("BEHIND_TLS_PROXY", HTTPS):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+
 # Pages load only Laurel's own files. The admin's few inline blocks carry the request's nonce
 # ({% csp_nonce_attr %}); public pages must not need one, since they are cached and served to
 # many requests (voting/standings/pages.py), each with its own nonce.
+def script_sources(hosts: list[str]) -> list[str]:
+    """Where pages may load scripts from: the static files and the admin's own script views
+    (its translations), on this site's hosts, any port, in the page's own scheme; never
+    /media/ or any other path. A site answering any host ("*") can only say 'self'."""
+    if "*" in hosts or not hosts:
+        return [CSP.SELF]
+    sources = []
+    for host in hosts:
+        if host.startswith("["):
+            continue  # CSP cannot name an IPv6 address; such a page keeps only its nonce
+        name = "*" + host if host.startswith(".") else host
+        for path in (STATIC_URL, ADMIN_URL):
+            sources.append(f"{name}:*/{path.lstrip('/')}")
+    return sources
+
+
 SECURE_CSP = {
     "default-src": [CSP.SELF],
-    "script-src": [CSP.SELF, CSP.NONCE],
+    "script-src": [*script_sources(ALLOWED_HOSTS), CSP.NONCE],
     "style-src": [CSP.SELF, CSP.NONCE],
     "img-src": [CSP.SELF, "data:"],
     "worker-src": [CSP.SELF],
