@@ -1,10 +1,11 @@
 """Two-factor sign-in for the accounts that can change an award: superusers and organizers.
 
 With STAFF_TWO_FACTOR (on in real mode), such an account that has signed in with its password
-reaches no admin page until it has also given a code from its authenticator app (TOTP, with
-django-otp) or one of its recovery codes. The first time, the same page enrols the app: a QR
-code, the key as text, one code to confirm, then ten single-use recovery codes, shown once.
-Moderators, who can only hold and restore votes, sign in with their password alone.
+reaches no admin page until it has also given a second factor: a passkey (WebAuthn, with
+django-otp-webauthn), a code from its authenticator app (TOTP, with django-otp), or one of its
+recovery codes. The first time, the same page enrols a passkey or the app (a QR code, the key
+as text, one code to confirm), then shows ten single-use recovery codes, once. Moderators, who
+can only hold and restore votes, sign in with their password alone.
 """
 
 from urllib.parse import urlencode
@@ -14,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.request import split_domain_port
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -22,6 +24,8 @@ from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.helpers import WebAuthnHelper
+from django_otp_webauthn.models import WebAuthnCredential
 
 from awards.models import AwardStaff
 
@@ -58,8 +62,11 @@ def two_factor_required(get_response):
 
 
 def _gated(path: str) -> bool:
-    # The pages that lead to the second factor, or away from the admin, stay open.
-    return path not in {reverse("two-factor"), reverse("admin:login"), reverse("admin:logout")}
+    # The pages that lead to the second factor (its passkey ceremonies too), or away from the
+    # admin, stay open.
+    if path.startswith(reverse("two-factor")):
+        return False
+    return path not in {reverse("admin:login"), reverse("admin:logout")}
 
 
 def _verified(request: HttpRequest) -> bool:
@@ -84,6 +91,10 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     user = request.user
     after = _next(request)
     if _verified(request):
+        if two_factor_needed(user) and not _has_recovery_codes(user):
+            # Enrolled with a passkey, whose ceremony ends here: the codes, once.
+            context = {"codes": recovery_codes_issue(user), "next": after}
+            return render(request, "admin/laurel/two_factor_codes.html", context)
         return HttpResponseRedirect(after)
     form = CodeForm(request.POST or None)
     if not user_has_device(user, confirmed=True):
@@ -94,7 +105,9 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             return HttpResponseRedirect(after)
         form.add_error("code", "That code is not right, or was used already. Try the next one.")
-    return render(request, "admin/laurel/two_factor.html", {"form": form, "next": after})
+    passkey = WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+    context = {"form": form, "next": after, "passkey": passkey}
+    return render(request, "admin/laurel/two_factor.html", context)
 
 
 def _enrol(request: HttpRequest, form: CodeForm, after: str) -> HttpResponse:
@@ -124,6 +137,10 @@ def _enrol(request: HttpRequest, form: CodeForm, after: str) -> HttpResponse:
     return render(request, "admin/laurel/two_factor.html", context)
 
 
+def _has_recovery_codes(user: AbstractBaseUser) -> bool:
+    return StaticToken.objects.filter(device__user=user, device__name=RECOVERY_DEVICE).exists()
+
+
 def recovery_codes_issue(user: AbstractBaseUser) -> list[str]:
     """Ten new single-use codes for when the app is lost; earlier ones stop working."""
     device, _ = StaticDevice.objects.get_or_create(
@@ -147,3 +164,19 @@ def _next(request: HttpRequest) -> str:
     if url_has_allowed_host_and_scheme(after, {request.get_host()}, request.is_secure()):
         return after
     return reverse("admin:index")
+
+
+# --- Passkeys ------------------------------------------------------------------------------
+
+
+def passkey_site(request: HttpRequest) -> str:
+    """The relying party of a passkey: the host the admin is reached at, without its port.
+    (A password alone never adds a passkey beside another factor: django-otp-webauthn asks
+    an enrolled account for its second factor first.)"""
+    return split_domain_port(request.get_host())[0]
+
+
+class PasskeyHelper(WebAuthnHelper):
+    def get_allowed_origins(self) -> list[str]:
+        # The origin this request came to, which ALLOWED_HOSTS has already vouched for.
+        return [f"{self.request.scheme}://{self.request.get_host()}"]

@@ -154,6 +154,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "health_check",
     "awards",
     "voting",
@@ -220,6 +221,17 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 # their password before any admin page (awards/two_factor.py). On in real mode.
 STAFF_TWO_FACTOR = env.bool("STAFF_TWO_FACTOR", REAL_MODE)
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", "Laurel")
+# Passkeys as a second factor, for the host the admin is reached at; never instead of the
+# password.
+OTP_WEBAUTHN_RP_NAME = OTP_TOTP_ISSUER
+OTP_WEBAUTHN_RP_ID_CALLABLE = "awards.two_factor.passkey_site"
+OTP_WEBAUTHN_HELPER_CLASS = "awards.two_factor.PasskeyHelper"
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+# What the site's own origins are when the request does not say (awards.two_factor.PasskeyHelper
+# takes each request's own origin, which ALLOWED_HOSTS has vouched for).
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [
+    f"https://{host}" for host in ALLOWED_HOSTS if host and host != "*" and host[0] != "."
+] or ["https://localhost"]
 AXES_RESET_ON_SUCCESS = True
 # The client address as the vote caps find it (behind a trusted proxy, the client's own).
 AXES_CLIENT_IP_CALLABLE = "awards.roles.admin_login_address"
@@ -416,12 +428,30 @@ if env.bool("BEHIND_TLS_PROXY", HTTPS):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+
 # Pages load only Laurel's own files. The admin's few inline blocks carry the request's nonce
 # ({% csp_nonce_attr %}); public pages must not need one, since they are cached and served to
 # many requests (voting/standings/pages.py), each with its own nonce.
+def script_sources(hosts: list[str]) -> list[str]:
+    """Where pages may load scripts from: the static files and the admin's own script views
+    (its translations), on this site's hosts, any port, in the page's own scheme; never
+    /media/ or any other path. A site answering any host ("*") can only say 'self'."""
+    if "*" in hosts or not hosts:
+        return [CSP.SELF]
+    sources = []
+    for host in hosts:
+        if host.startswith("["):
+            continue  # CSP cannot name an IPv6 address; such a page keeps only its nonce
+        name = "*" + host if host.startswith(".") else host
+        for path in (STATIC_URL, ADMIN_URL):
+            sources.append(f"{name}:*/{path.lstrip('/')}")
+    return sources
+
+
 SECURE_CSP = {
     "default-src": [CSP.SELF],
-    "script-src": [CSP.SELF, CSP.NONCE],
+    "script-src": [*script_sources(ALLOWED_HOSTS), CSP.NONCE],
     "style-src": [CSP.SELF, CSP.NONCE],
     "img-src": [CSP.SELF, "data:"],
     "worker-src": [CSP.SELF],

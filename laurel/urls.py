@@ -32,6 +32,8 @@ admin.site.site_title = "Laurel"
 # The organizers' own pages, beside the admin's: one prefix for a public request to pass.
 admin_patterns = [
     path("two-factor/", two_factor.two_factor, name="two-factor"),
+    # Passkey ceremonies (django-otp-webauthn), reached before the second factor is given.
+    path("two-factor/passkeys/", include("django_otp_webauthn.urls")),
     path("integrity/<int:award_id>/", integrity.integrity_review, name="integrity-review"),
     path("dashboard/<int:award_id>/", organizers.dashboard, name="award-dashboard"),
     path("results/<int:award_id>/", organizers.results, name="results-review"),

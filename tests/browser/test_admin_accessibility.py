@@ -219,3 +219,53 @@ def test_a_superuser_on_a_phone_enrols_an_authenticator_app_on_accessible_pages(
     assert page.url == live_server.url + reverse("admin:index")
     context.close()
     assert not found, "\n".join(found)
+
+
+def test_an_organizer_on_a_phone_signs_in_with_a_passkey(browser, live_server, organizer, settings):
+    """A passkey made on the first sign-in (Chromium's virtual authenticator stands for the
+    phone's screen lock), then the recovery codes, then the admin; the next sign-in asks for
+    the passkey."""
+    settings.STAFF_TWO_FACTOR = True
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    page.goto(live_server.url + reverse("admin:login"))
+    page.get_by_label("Username").fill("organizer")
+    page.get_by_label("Password").fill("pw-organizer")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Use a passkey").click()
+    # Made and given in one: the recovery codes come next.
+    page.locator(".laurel-codes").wait_for()
+    assert page.locator(".laurel-codes li").count() == 10
+    found = [f"recovery codes: {v}" for v in serious_violations(page)]
+    page.get_by_role("link", name="Continue").click()
+    page.wait_for_url(live_server.url + reverse("admin:index"))
+    # The next sign-in: the password, then the passkey.
+    context.clear_cookies()
+    page.goto(live_server.url + reverse("admin:login"))
+    page.get_by_label("Username").fill("organizer")
+    page.get_by_label("Password").fill("pw-organizer")
+    page.get_by_role("button", name="Log in").click()
+    found += [f"passkey sign-in: {v}" for v in serious_violations(page)]
+    page.get_by_role("button", name="Sign in with your passkey").click()
+    page.wait_for_url(live_server.url + reverse("admin:index"))
+    context.close()
+    assert not found, "\n".join(found)
