@@ -168,6 +168,8 @@ MIDDLEWARE = [
     "laurel.lib.after_response.after_response_middleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # A page the same for everyone, asked without cookies, may be kept by a proxy or CDN.
+    "laurel.lib.responses.SharedPages",
     # Bad input (a NUL in the query string, a body in a charset forms never use) answers 400
     # before anything parses it; JSON callers get their errors as JSON.
     "laurel.lib.errors.ErrorMiddleware",
@@ -176,6 +178,8 @@ MIDDLEWARE = [
     # BREACH: Django masks the CSRF token differently in every response, the vote token and its
     # check are random per response, and GZipMiddleware pads each body with random bytes.
     "django.middleware.gzip.GZipMiddleware",
+    # An ETag for every page that may be kept, and a 304 when the browser already has it.
+    "django.middleware.http.ConditionalGetMiddleware",
     # A lost database connection answers 503 with Retry-After, not the 500 page.
     "laurel.lib.unavailable.DatabaseUnavailableMiddleware",
     # A forged session cookie (a NUL, say) is no session, not a database error (laurel/sessions.py).
@@ -491,6 +495,8 @@ CELERY_TASK_ROUTES = {"awards.tasks.nominee_photo_fetch_task": {"queue": CELERY_
 # database scheduler does not support Django 6.1, so the schedule is static) and the nudge
 # window after votes, which coalesces a burst of votes into one recompute.
 STANDINGS_REFRESH_SECONDS = env.float("STANDINGS_REFRESH_SECONDS", 5.0)
+# How long a proxy or CDN may keep a page that is the same for everyone (laurel/lib/responses.py).
+SHARED_PAGE_SECONDS = env.int("SHARED_PAGE_SECONDS", 5, minimum=1)
 STANDINGS_NUDGE_SECONDS = env.int("STANDINGS_NUDGE_SECONDS", 2, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "standings-recompute-due": {

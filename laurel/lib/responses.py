@@ -1,8 +1,12 @@
 """Answers for scripts: whether a request wants JSON, and an error as JSON."""
 
+from collections.abc import Callable
+from functools import wraps
 from http import HTTPStatus
 
-from django.http import HttpRequest, JsonResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import patch_cache_control
 from django.utils.html import format_html
 
 MESSAGES = {
@@ -32,3 +36,53 @@ def error_json(
     if not request.path.startswith("/api/"):
         payload.setdefault("html", format_html('<p class="outcome" role="alert">{}</p>', message))
     return JsonResponse(payload, status=status)
+
+
+# --- Pages the same for everyone ------------------------------------------------------------
+
+SHARED = "_laurel_shared_page"  # set on a response by @shared_page
+
+
+def shared_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Marks a view whose page is the same for every visitor (award pages, standings, rules):
+    answered to a request without cookies, it may be kept by a shared cache (SharedPages)."""
+
+    @wraps(view)
+    def marked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        setattr(response, SHARED, True)
+        return response
+
+    return marked
+
+
+class SharedPages:
+    """A shared page answered to a request without cookies, with nothing set or varied by one,
+    says a proxy or CDN may keep it for SHARED_PAGE_SECONDS and serve it a little longer while
+    it asks again; browsers revalidate at once (ConditionalGetMiddleware's ETag, a 304).
+
+    Placed above the session and CSRF middleware, so it sees every cookie they set.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            getattr(response, SHARED, False)
+            and request.method in ("GET", "HEAD")
+            and response.status_code == 200
+            and not request.COOKIES
+            and not response.cookies
+            and "Cookie" not in response.get("Vary", "")
+            and "Cache-Control" not in response
+        ):
+            patch_cache_control(
+                response,
+                public=True,
+                max_age=0,
+                s_maxage=settings.SHARED_PAGE_SECONDS,
+                stale_while_revalidate=settings.SHARED_PAGE_SECONDS * 6,
+            )
+        return response

@@ -8,10 +8,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from awards.lookups import get_award_or_404
+from laurel.lib.responses import shared_page
 from voting.ballot.views import OUTCOME_SECONDS
 from voting.ballot.voters import COOKIE_MAX_AGE, COOKIE_NAME
 
 
+@shared_page
 @require_safe
 def rules(request: HttpRequest, award_slug: str) -> HttpResponse:
     award = get_award_or_404(award_slug)
@@ -19,6 +21,7 @@ def rules(request: HttpRequest, award_slug: str) -> HttpResponse:
     return render(request, "voting/ballot/rules.html", context)
 
 
+@shared_page
 @require_safe
 def privacy(request: HttpRequest, award_slug: str) -> HttpResponse:
     award = get_award_or_404(award_slug)

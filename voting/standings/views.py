@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from awards.lookups import get_award_or_404, get_category_or_404, get_nominee_or_404, search_query
 from awards.models import Award, NomineeQuerySet
+from laurel.lib.responses import shared_page
 from voting.models import PublishedResult
 from voting.standings.pages import page_cached
 from voting.standings.public import award_results, public_standing
@@ -24,6 +25,7 @@ NOMINEES_PER_PAGE = 48
 STANDINGS_PER_PAGE = 50
 
 
+@shared_page
 def home(request: HttpRequest) -> HttpResponse:
     awards = Award.objects.annotate(
         nominee_count=Count("nominees", filter=Q(nominees__is_active=True))
@@ -31,6 +33,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "voting/standings/home.html", {"awards": awards, "now": timezone.now()})
 
 
+@shared_page
 def award_detail(request: HttpRequest, award_slug: str) -> HttpResponse:
     build = partial(award_detail_response, request, award_slug)
     return page_cached(request, award_slug=award_slug, build=build)
@@ -57,6 +60,7 @@ def award_detail_response(request: HttpRequest, award_slug: str) -> tuple[HttpRe
     return render(request, "voting/standings/award.html", context), award
 
 
+@shared_page
 def category_detail(request: HttpRequest, award_slug: str, category_slug: str) -> HttpResponse:
     build = partial(category_detail_response, request, award_slug, category_slug)
     return page_cached(request, award_slug=award_slug, build=build)
@@ -112,6 +116,7 @@ def standings_context(request: HttpRequest, award, category=None) -> dict:
     return context
 
 
+@shared_page
 def standings(request: HttpRequest, award_slug: str) -> HttpResponse:
     def build() -> tuple[HttpResponse, Award]:
         award = get_award_or_404(award_slug)
@@ -122,6 +127,7 @@ def standings(request: HttpRequest, award_slug: str) -> HttpResponse:
     return page_cached(request, award_slug=award_slug, build=build)
 
 
+@shared_page
 def category_standings(request: HttpRequest, award_slug: str, category_slug: str) -> HttpResponse:
     def build() -> tuple[HttpResponse, Award]:
         category = get_category_or_404(award_slug, category_slug)
@@ -151,6 +157,7 @@ def standing_json(request, row, visibility: StandingsVisibility, *, category: bo
     return item
 
 
+@shared_page
 def standings_api(request: HttpRequest, award_slug: str, category_slug: str | None = None):
     build = partial(standings_api_response, request, award_slug, category_slug)
     return page_cached(request, award_slug=award_slug, build=build)
@@ -195,6 +202,7 @@ def standings_api_response(
     return public_json(payload), award
 
 
+@shared_page
 def nominee_api(request: HttpRequest, award_slug: str, nominee_slug: str) -> HttpResponse:
     build = partial(nominee_api_response, request, award_slug, nominee_slug)
     return page_cached(request, award_slug=award_slug, build=build)
