@@ -5,7 +5,6 @@ import io
 import re
 import threading
 import time
-import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -17,7 +16,7 @@ from awards import fetch
 from awards.fetch import FetchRefused, address_refused, fetch_bytes
 from awards.models import Nominee
 from awards.photos import PHOTO_SIDE, nominee_photo_fetch, photo_reencoded
-from tests.awards.test_import import run
+from tests.awards.test_import import run, zip_of
 
 pytestmark = pytest.mark.django_db
 SCRIPT = b"<script>fetch('/admin/')</script>"
@@ -37,14 +36,6 @@ def with_gps() -> bytes:
     exif[0x8825] = {1: "N", 2: (48.0, 51.0, 29.0)}  # GPS
     out = io.BytesIO()
     image.save(out, "JPEG", exif=exif)
-    return out.getvalue()
-
-
-def zip_of(files: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
     return out.getvalue()
 
 

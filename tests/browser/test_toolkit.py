@@ -8,16 +8,11 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from awards.stats_links import stats_path
+from tests.browser.test_csp import RECORD_VIOLATIONS
 from tests.factories import NomineeFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SCREENSHOTS = settings.VAR_DIR / "screenshots"  # to look at after a run
-RECORD_VIOLATIONS = """
-window.__violations = [];
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.__violations.push(event.violatedDirective + " " + (event.blockedURI || "inline"));
-});
-"""
 
 
 @pytest.fixture
