@@ -71,7 +71,8 @@ def _gated(path: str) -> bool:
 
 def _verified(request: HttpRequest) -> bool:
     user = request.user
-    return not two_factor_needed(user) or user.is_verified()
+    # is_verified() first: it is read from the session, the role needs queries.
+    return user.is_verified() or not two_factor_needed(user)
 
 
 class CodeForm(forms.Form):
