@@ -41,6 +41,48 @@ def error_json(
 # --- Pages the same for everyone ------------------------------------------------------------
 
 SHARED = "_laurel_shared_page"  # set on a response by @shared_page
+# A shared cache may answer with a kept copy this long when Laurel answers with an error or not
+# at all (a restart, a database outage): an hour-old standings page beats an error page.
+STALE_IF_ERROR_SECONDS = 600
+# Query parameters a shared page may be asked with. The proxy's cache key names the first three
+# (deploy/nginx/cached.conf) and drops the others, which only say where a visitor came from.
+SHARED_PAGE_PARAMETERS = frozenset({"q", "page", "v"})
+TRACKING_PARAMETERS = frozenset({"ref", "fbclid", "gclid", "mc_cid", "mc_eid"})
+
+
+def shared_cache_control(response: HttpResponse, *, browser_seconds: int = 0) -> None:
+    """What changes with the standings: a shared cache keeps it SHARED_PAGE_SECONDS and may
+    serve it as long again while it asks Laurel for the next (stale-while-revalidate), so that a
+    vote shows within about three times SHARED_PAGE_SECONDS; a browser keeps it
+    `browser_seconds`, then revalidates with the ETag (a 304)."""
+    seconds = settings.SHARED_PAGE_SECONDS
+    patch_cache_control(
+        response,
+        public=True,
+        max_age=browser_seconds,
+        s_maxage=seconds,
+        stale_while_revalidate=seconds,
+        stale_if_error=STALE_IF_ERROR_SECONDS,
+    )
+
+
+def immutable_cache_control(response: HttpResponse, *, seconds: int = 365 * 24 * 60 * 60) -> None:
+    """What is named by its content: kept as long as anyone likes, never asked for again."""
+    patch_cache_control(response, public=True, max_age=seconds, immutable=True)
+
+
+def shared_query(request: HttpRequest) -> bool:
+    """Whether the proxy keys this query string as Laurel reads it: each parameter a page reads
+    at most once, in the case it is read in (nginx's $arg_page matches ?PAGE= too), and
+    otherwise only tracking parameters. Anything else is answered but never kept, so that no
+    request can store a page under another request's key."""
+    for name, values in request.GET.lists():
+        if name in SHARED_PAGE_PARAMETERS:
+            if len(values) > 1:
+                return False
+        elif name not in TRACKING_PARAMETERS and not name.startswith("utm_"):
+            return False
+    return True
 
 
 def shared_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -58,8 +100,8 @@ def shared_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
 class SharedPages:
     """A shared page answered to a request without cookies, with nothing set or varied by one,
-    says a proxy or CDN may keep it for SHARED_PAGE_SECONDS and serve it a little longer while
-    it asks again; browsers revalidate at once (ConditionalGetMiddleware's ETag, a 304).
+    says a proxy or CDN may keep it (shared_cache_control); browsers revalidate at once
+    (ConditionalGetMiddleware's ETag, a 304).
 
     Placed above the session and CSRF middleware, so it sees every cookie they set.
     """
@@ -77,12 +119,7 @@ class SharedPages:
             and not response.cookies
             and "Cookie" not in response.get("Vary", "")
             and "Cache-Control" not in response
+            and shared_query(request)
         ):
-            patch_cache_control(
-                response,
-                public=True,
-                max_age=0,
-                s_maxage=settings.SHARED_PAGE_SECONDS,
-                stale_while_revalidate=settings.SHARED_PAGE_SECONDS * 6,
-            )
+            shared_cache_control(response)
         return response

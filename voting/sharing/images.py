@@ -37,8 +37,8 @@ DESIGN = 2
 # and it forgets images of ranks long past by itself, where files would pile up with every
 # rank change and need shared storage and a sweeper once there is more than one machine.
 CACHE_SECONDS = 24 * 60 * 60
-# How long browsers and crawlers may reuse an image before asking again (with its ETag).
-MAX_AGE = 300
+# How much of the card's hash names the image in pages' links (?v=): unique enough per nominee.
+VERSION_LENGTH = 12
 
 PAPER = (251, 250, 247)
 INK = (28, 27, 31)
@@ -76,6 +76,10 @@ class ShareCard:
     def key(self) -> str:
         data = json.dumps([DESIGN, *astuple(self)], ensure_ascii=False)
         return hashlib.sha256(data.encode()).hexdigest()[:32]
+
+    @property
+    def version(self) -> str:
+        return self.key[:VERSION_LENGTH]
 
 
 def share_card(

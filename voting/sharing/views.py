@@ -2,11 +2,10 @@
 the nominee's private toolkit and the voter's reminder. The work is in voting/sharing/share.py
 and voting/sharing/images.py."""
 
-import math
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -16,13 +15,15 @@ from django.views.decorators.http import require_safe
 
 from awards.lookups import get_nominee_or_404
 from awards.models import Nominee
+from laurel.lib.responses import immutable_cache_control, shared_cache_control
 from voting.ballot.voters import voter_cookie_read
 from voting.sharing import images as share_images
 from voting.sharing import share
 
 IMAGE_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
-# A QR code changes only when the nominee's link does.
-QR_MAX_AGE = 24 * 60 * 60
+# A QR code is drawn from its own URL's nominee link, which never changes under that URL (a new
+# slug is a new URL); a day rather than a year, so that a removed nominee's code goes too.
+QR_SECONDS = 24 * 60 * 60
 
 
 @require_safe
@@ -30,9 +31,10 @@ def badge(request: HttpRequest, award_slug: str, nominee_slug: str, kind: str) -
     nominee = get_nominee_or_404(award_slug, nominee_slug)
     content = share.badge_content(nominee, now=timezone.now())
     draw = share.badge_svg if kind == "svg" else share.badge_png
-    # Browsers and CDNs ask again no sooner than the standings can have changed.
-    max_age = max(5, math.ceil(settings.STANDINGS_REFRESH_SECONDS))
-    return image_response(request, kind, content.etag(kind), max_age, lambda: draw(content))
+    # Every reader of every post that embeds the badge asks for it: the proxy or CDN answers
+    # for Laurel between standings refreshes, and browsers revalidate by ETag.
+    cache = partial(shared_cache_control, browser_seconds=0)
+    return image_response(request, kind, content.etag(kind), cache, lambda: draw(content))
 
 
 @require_safe
@@ -41,16 +43,22 @@ def qr_code(request: HttpRequest, award_slug: str, nominee_slug: str, kind: str)
     url = request.build_absolute_uri(nominee.get_absolute_url()) + "?ref=qr"
     draw = share.qr_svg if kind == "svg" else share.qr_png
     etag = share.qr_etag(url, kind)
-    return image_response(request, kind, etag, QR_MAX_AGE, lambda: draw(url))
+    cache = partial(immutable_cache_control, seconds=QR_SECONDS)
+    return image_response(request, kind, etag, cache, lambda: draw(url))
 
 
 def image_response(
-    request: HttpRequest, kind: str, etag: str, max_age: int, draw: Callable[[], str | bytes]
+    request: HttpRequest,
+    kind: str,
+    etag: str,
+    cache: Callable[[HttpResponse], None],
+    draw: Callable[[], str | bytes],
 ) -> HttpResponse:
-    """An image other sites may embed, drawn only when the browser's copy is out of date."""
+    """An image other sites may embed, drawn only when the browser's copy is out of date. It is
+    the same whoever asks, cookies or not: `cache` says how long anyone may keep it."""
     response = HttpResponse(content_type=IMAGE_TYPES[kind])
     response["ETag"] = etag
-    response["Cache-Control"] = f"public, max-age={max_age}"
+    cache(response)
     # Embedding on nominees' own sites is the point: no cross-origin blocking. An SVG opened
     # directly may still run nothing and load nothing.
     response["Cross-Origin-Resource-Policy"] = "cross-origin"
@@ -59,7 +67,11 @@ def image_response(
         response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     conditional = get_conditional_response(request, etag=etag, response=response)
     if conditional is not response:  # 304 Not Modified (or 412 for a failed If-Match)
-        for header in ("Cross-Origin-Resource-Policy", "Access-Control-Allow-Origin"):
+        for header in (
+            "Cache-Control",
+            "Cross-Origin-Resource-Policy",
+            "Access-Control-Allow-Origin",
+        ):
             conditional[header] = response[header]
         return conditional
     response.content = draw()
@@ -104,10 +116,14 @@ def _voted_at(request: HttpRequest, nominee: Nominee, now: datetime) -> datetime
 
 @require_safe
 def share_image(request: HttpRequest, award_slug: str, nominee_slug: str) -> HttpResponse:
-    """The nominee's 1200 x 630 link-preview image, named by a hash of what it shows."""
+    """The nominee's 1200 x 630 link-preview image. Pages link it as ?v=<hash of what it shows>
+    (voting/templatetags/link_previews.py): under that name it never changes. Asked without
+    the current hash (an old preview's link), it is today's image, kept as briefly as a badge."""
     nominee = get_nominee_or_404(award_slug, nominee_slug)
     card = share_images.share_card(nominee, now=timezone.now())
     etag = f'"{card.key}"'
-    return image_response(
-        request, "png", etag, share_images.MAX_AGE, lambda: share_images.share_image_png(card)
-    )
+    if request.GET.get("v") == card.version:
+        cache = immutable_cache_control
+    else:
+        cache = shared_cache_control
+    return image_response(request, "png", etag, cache, lambda: share_images.share_image_png(card))

@@ -72,7 +72,7 @@ def _nominee(context: template.Context, request: HttpRequest) -> Preview:
     public = context.get("public") or public_standing(nominee, now=now)
     card = share_card(nominee, now=now, standing=public)
     # The hash in the query makes platforms that keep images by URL fetch a changed one.
-    image = reverse("share-image", args=[award.slug, nominee.slug]) + f"?v={card.key[:12]}"
+    image = reverse("share-image", args=[award.slug, nominee.slug]) + f"?v={card.version}"
     label = public.label(category)
     if public.result == "winner":
         claim = f"{nominee.name} won {category} at {_the(award.name)}."

@@ -66,7 +66,7 @@ def test_votes_from_the_qr_code_are_recorded_as_channel_qr(client, nominee):
 
 def test_qr_codes_are_cached_and_embeddable(client, nominee):
     response = client.get("/sbia/ada-lovelace/qr.svg")
-    assert response["Cache-Control"] == "public, max-age=86400"
+    assert response["Cache-Control"] == "public, max-age=86400, immutable"
     assert response["Cross-Origin-Resource-Policy"] == "cross-origin"
     again = client.get("/sbia/ada-lovelace/qr.svg", headers={"If-None-Match": response["ETag"]})
     assert again.status_code == 304

@@ -109,12 +109,23 @@ def test_the_image_is_cached_and_named_by_what_it_shows(client, runner_up):
     first = client.get(url)
     card = share_card(runner_up, now=timezone.now())
     assert first["ETag"] == f'"{card.key}"'
-    assert first["Cache-Control"] == "public, max-age=300"
+    assert "immutable" not in first["Cache-Control"]  # asked without the version pages link
     assert cache.get(f"share-image:{card.key}") == first.content
     again = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
     assert again.status_code == 304
     assert again["ETag"] == first["ETag"]
     assert not again.content
+
+
+def test_the_image_pages_link_is_kept_forever_and_an_old_link_briefly(client, runner_up, settings):
+    card = share_card(runner_up, now=timezone.now())
+    url = f"{runner_up.get_absolute_url()}share.png"
+    assert f"{url}?v={card.version}" in client.get(runner_up.get_absolute_url()).text
+    named = client.get(f"{url}?v={card.version}")["Cache-Control"]
+    assert {"public", "immutable", "max-age=31536000"} <= set(named.split(", "))
+    old = client.get(f"{url}?v=000000000000")["Cache-Control"]
+    assert "immutable" not in old
+    assert f"s-maxage={settings.SHARED_PAGE_SECONDS}" in old
 
 
 def test_a_new_rank_is_a_new_image(client, runner_up):
