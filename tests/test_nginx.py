@@ -2,85 +2,28 @@
 secret from a URL in its access log."""
 
 import os
-import re
-import shutil
-import socket
-import subprocess
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+from deploy.local_nginx import LocalNginx, nginx_binary
+
 ADMIN_URL = "backstage/admin/"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
 def nginx(tmp_path):
-    """deploy/nginx as compose mounts it, with this machine's paths for the container's, in
-    front of nothing: the media location never reaches Laurel."""
-    if not Path(NGINX).exists():
+    """deploy/nginx as compose mounts it, in front of nothing: what never reaches Laurel."""
+    if nginx_binary() is None:
         if os.environ.get("LAUREL_REQUIRE_TOOLS"):
             pytest.fail("nginx is required here (.ci/run installs Debian's nginx)")
         pytest.skip("nginx is not installed")
-    conf, media = tmp_path / "laurel", tmp_path / "media"
-    conf.mkdir()
-    (media / "nominees").mkdir(parents=True)
-    # What the nginx image does as it starts: the templates, filled in with ADMIN_URL.
-    template = (ROOT / "deploy" / "nginx" / "templates" / "import.conf.template").read_text()
-    (conf / "import.conf").write_text(
-        template.replace("${ADMIN_URL}", ADMIN_URL).replace("/etc/nginx/laurel/", f"{conf}/")
-    )
-    for source in (ROOT / "deploy" / "nginx").glob("*.conf"):
-        text = source.read_text().replace("/etc/nginx/laurel/", f"{conf}/")
-        text = text.replace("/etc/nginx/generated/", f"{conf}/")
-        text = text.replace("alias /app/media/;", f"alias {media}/;")
-        # Docker's DNS and its `resolve` are the container's; here the upstream is a port.
-        text = re.sub(r"resolver [^;]*;|zone laurel 64k;", "", text)
-        text = re.sub(r"server web:8000 resolve;", "server 127.0.0.1:9;", text)
-        (conf / source.name).write_text(text)
-    port = free_port()
-    (tmp_path / "nginx.conf").write_text(
-        # As root (CI), workers would run as nobody, who cannot read pytest's private folders.
-        ("user root;" if os.geteuid() == 0 else "")
-        + f"""
-        pid {tmp_path}/nginx.pid;
-        error_log {tmp_path}/error.log;
-        events {{}}
-        http {{
-            include /etc/nginx/mime.types;
-            include {conf}/upstream.conf;
-            client_body_temp_path {tmp_path};
-            proxy_temp_path {tmp_path};
-            server {{
-                listen 127.0.0.1:{port};
-                access_log {tmp_path}/access.log laurel;
-                include {conf}/locations.conf;
-            }}
-        }}
-        """
-    )
-    subprocess.run([NGINX, "-c", str(tmp_path / "nginx.conf")], check=True)
-    try:
-        for _ in range(50):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}", media, tmp_path / "access.log"
-    finally:
-        subprocess.run([NGINX, "-c", str(tmp_path / "nginx.conf"), "-s", "stop"], check=False)
+    with LocalNginx(tmp_path, upstream="127.0.0.1:9", admin_url=ADMIN_URL) as server:
+        (server.media / "nominees").mkdir()
+        yield server.url, server.media, server.access_log
 
 
 def get(url: str) -> tuple[int, dict]:

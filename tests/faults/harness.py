@@ -190,11 +190,19 @@ class Stack:
         self.processes[name] = process
         return process
 
-    def web(self, **env: str) -> None:
+    def web(self, bind: str = "", **env: str) -> None:
+        """gunicorn on its port, or on `bind` (a unix socket behind nginx: then self.url must
+        already be nginx's)."""
         self.spawn(
             "web",
             str(BIN / "gunicorn"),
-            *("laurel.wsgi", "--bind", f"127.0.0.1:{self.port}", "--worker-class", "gthread"),
+            *(
+                "laurel.wsgi",
+                "--bind",
+                bind or f"127.0.0.1:{self.port}",
+                "--worker-class",
+                "gthread",
+            ),
             *("--workers", "2", "--threads", "4", "--timeout", "30"),
             **env,
         )
@@ -257,16 +265,20 @@ class Stack:
 
     def seed(self, slug: str, nominees: int = 12) -> "Award":
         """An award open for voting whose burst signal cannot hold a stream of test votes."""
-        script = (
-            "import json, django; django.setup()\n"
+        award_id, people = self.django(
             "from tests.factories import AwardFactory, CategoryFactory, NomineeFactory\n"
             f"award = AwardFactory(slug={slug!r}, burst_floor=1_000_000)\n"
             "category = CategoryFactory(award=award)\n"
             f"people = NomineeFactory.create_batch({nominees}, category=category)\n"
             "print(json.dumps([award.pk, [(n.pk, n.slug) for n in people]]))\n"
         )
+        return Award(award_id, slug, [tuple(person) for person in people])
+
+    def django(self, code: str):
+        """Runs `code` with Django set up, as the stack's processes are; returns the JSON it
+        printed last."""
         done = subprocess.run(
-            [sys.executable, "-c", script],
+            [sys.executable, "-c", "import json, django; django.setup()\n" + code],
             cwd=ROOT,
             env=self.env,
             capture_output=True,
@@ -274,8 +286,7 @@ class Stack:
             timeout=60,
         )
         assert done.returncode == 0, done.stderr[-3000:]
-        award_id, people = json.loads(done.stdout.strip().splitlines()[-1])
-        return Award(award_id, slug, [tuple(person) for person in people])
+        return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 @dataclass(frozen=True)
