@@ -60,6 +60,8 @@ class Stack:
         self.dir = Path(tempfile.mkdtemp(prefix="laurel-bench-"))
         self.url = ""
         self.processes: dict[str, subprocess.Popen] = {}
+        # Processes of the stack started elsewhere (a proxy in front), by role: their master's pid.
+        self.roots: dict[str, int] = {}
         keep = ("PATH", "HOME", "LANG")
         self.env = {name: os.environ[name] for name in keep if name in os.environ}
         self.env |= {
@@ -115,15 +117,20 @@ class Stack:
         if done.returncode:
             sys.exit(f"manage.py {' '.join(command)} failed:\n{done.stderr.decode()[-3000:]}")
 
-    def start(self, *, workers: int = 3, threads: int = 4, celery: bool = False) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
+    def start(
+        self, *, workers: int = 3, threads: int = 4, celery: bool = False, bind: str = ""
+    ) -> None:
+        """gunicorn on a free port (self.url), or on `bind` (a unix socket behind a proxy that
+        answers at self.url, set before)."""
+        if not bind:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+            self.url, bind = f"http://127.0.0.1:{port}", f"127.0.0.1:{port}"
         # As deployed (deploy/gunicorn.conf.py), on a port of its own.
         self.spawn(
             "gunicorn",
-            *("-c", "deploy/gunicorn.conf.py", WSGI, "--bind", f"127.0.0.1:{port}"),
+            *("-c", "deploy/gunicorn.conf.py", WSGI, "--bind", bind),
             *("--workers", str(workers), "--threads", str(threads)),
         )
         if celery:  # with the one beat a deployment runs (-B): standings, re-assessments
@@ -197,6 +204,7 @@ class Stack:
         run = json.loads(found[1])
         run["rps"] = run["requests"] / run["seconds"]
         roots = {"web" if n == "gunicorn" else n: p.pid for n, p in self.processes.items()}
+        roots |= self.roots
         run["cores"], run["busy_elsewhere"] = cpu_used(cpu, after, elapsed, roots)
         doubts = {
             "non-2xx answers": run["non_2xx"],

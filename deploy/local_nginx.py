@@ -113,6 +113,11 @@ class LocalNginx:
                     raise
                 time.sleep(0.05)
 
+    @property
+    def pid(self) -> int:
+        """The master process's."""
+        return int((self.directory / "nginx.pid").read_text())
+
     def __exit__(self, *exc) -> None:
         pid_file = self.directory / "nginx.pid"
         try:
