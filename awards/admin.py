@@ -17,7 +17,7 @@ from awards.admin_actions import (
 )
 from awards.forms import AwardForm, known_zone, zoned
 from awards.lookups import catalogue_changed
-from awards.models import Award, AwardStaff, Category, Nominee
+from awards.models import Award, AwardStaff, Category, Criterion, Nominee
 from awards.roles import MODERATOR, ORGANIZER, AwardScopedAdmin, OwnAwardsFilter, awards_for
 from awards.stats_links import stats_links_revoke, stats_path
 
@@ -41,13 +41,30 @@ class CategoryInline(admin.TabularInline):
     fields = ["name", "slug", "display_order", "description"]
 
 
+class CriterionInline(admin.TabularInline):
+    """The jury's rubric: what judges score each finalist on, and how much each counts."""
+
+    model = Criterion
+    formset = LabelledInlineFormSet
+    extra = 0
+    fields = ["name", "weight", "scale", "display_order"]
+    verbose_name_plural = "jury criteria"
+
+
 class AwardStaffInline(admin.TabularInline):
     """Who works on the award, and as what; only superusers hand out roles."""
 
     model = AwardStaff
     formset = LabelledInlineFormSet
     extra = 0
-    verbose_name_plural = "staff (organizers and moderators)"
+    fields = ["user", "role", "categories"]
+    verbose_name_plural = "staff (organizers, moderators and judges)"
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "categories":
+            award_id = request.resolver_match.kwargs.get("object_id")
+            kwargs["queryset"] = Category.objects.filter(award_id=award_id or 0)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 class CatalogueDeletion:
@@ -81,7 +98,7 @@ class AwardAdmin(AwardScopedAdmin, admin.ModelAdmin):
     # Results are published, with their frozen copy, on the results page (voting.standings.results).
     readonly_fields = ["integrity_review", "results_published_at", "export_links"]
     prepopulated_fields = {"slug": ("name",)}
-    inlines = [CategoryInline]
+    inlines = [CategoryInline, CriterionInline]
     fieldsets = [
         (None, {"fields": ["name", "slug", "description", "integrity_review"]}),
         ("Voting window", {"fields": ["time_zone", "voting_opens", "voting_closes"]}),
@@ -117,6 +134,15 @@ class AwardAdmin(AwardScopedAdmin, admin.ModelAdmin):
                     "finalists_per_category",
                     "results_published_at",
                 ]
+            },
+        ),
+        (
+            "Jury",
+            {
+                "description": "Judges (staff with the Judge role, below) score each category's "
+                "finalists on the criteria below, from the close of voting until the jury "
+                "closes; the results blend their scores with the public vote.",
+                "fields": ["jury_weight_percent", "jury_closes"],
             },
         ),
         (

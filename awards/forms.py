@@ -8,7 +8,7 @@ from django.utils.formats import date_format
 from awards.models import Award
 
 # Moments an organizer enters as clock times in the award's own zone.
-ZONED_FIELDS = ["voting_opens", "voting_closes", "results_published_at"]
+ZONED_FIELDS = ["voting_opens", "voting_closes", "jury_closes", "results_published_at"]
 DEFAULT_ZONE = Award._meta.get_field("time_zone").default
 
 

@@ -15,7 +15,7 @@ RESERVED_AWARD_SLUGS = frozenset(
     {"admin", "static", "media", "api", "healthz", "favicon.ico", settings.ADMIN_URL.split("/")[0]}
 )
 RESERVED_NOMINEE_SLUGS = frozenset(
-    {"categories", "standings", "api", "vote", "badge", "rules", "privacy"}
+    {"categories", "standings", "api", "vote", "badge", "rules", "privacy", "integrity"}
 )
 
 
@@ -152,6 +152,20 @@ class Award(models.Model):
         help_text="Once results are published, the top this many of each category are "
         "finalists and the first is the winner (ties share the place).",
     )
+    # The jury (voting/jury/): judges score each category's finalists on the award's criteria
+    # between the close of voting and jury_closes; the results blend the two.
+    jury_weight_percent = models.PositiveSmallIntegerField(
+        "jury's weight (%)",
+        default=0,
+        help_text="How much the jury's scores count in the results, against the public vote "
+        "(e.g. 60 for public 40% and jury 60%). 0: the public vote decides alone.",
+    )
+    jury_closes = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Judges score the finalists from the close of voting until this time; "
+        "required with a jury.",
+    )
     results_published_at = models.DateTimeField(
         null=True,
         blank=True,
@@ -218,6 +232,18 @@ class Award(models.Model):
                 violation_error_message="The most browser-check work must be at least the base.",
             ),
             models.CheckConstraint(
+                condition=models.Q(jury_weight_percent__lte=100),
+                name="award_jury_weight_a_percentage",
+                violation_error_message="The jury's weight is a percentage, 0 to 100.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(jury_weight_percent=0)
+                | models.Q(jury_closes__gt=models.F("voting_closes")),
+                name="award_jury_closes_after_voting",
+                violation_error_message="With a jury, set when its round closes, after voting "
+                "closes.",
+            ),
+            models.CheckConstraint(
                 condition=models.Q(ip_votes_per_hour__gte=1),
                 name="award_ip_cap_positive",
                 violation_error_message="The per-IP cap must allow at least one vote an hour.",
@@ -239,6 +265,18 @@ class Award(models.Model):
 
     def local(self, moment: datetime) -> datetime:
         return timezone.localtime(moment, self.zone)
+
+    @property
+    def has_jury(self) -> bool:
+        return self.jury_weight_percent > 0
+
+    @property
+    def public_weight_percent(self) -> int:
+        return 100 - self.jury_weight_percent
+
+    def jury_open(self, moment: datetime) -> bool:
+        """Whether judges may score now: from the close of voting until the jury's close."""
+        return self.has_jury and self.voting_closes <= moment < self.jury_closes
 
 
 class Category(models.Model):
@@ -347,6 +385,41 @@ class Nominee(models.Model):
         return "".join(word[0] for word in words[:2]).upper() or "?"
 
 
+class Criterion(models.Model):
+    """One line of the jury's rubric: judges score each finalist 1 to `scale` on it, and a
+    judge's score for a nominee is the weighted mean of their criteria, as a share of the scale."""
+
+    award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="criteria")
+    name = models.CharField(max_length=120)
+    weight = models.PositiveSmallIntegerField(
+        default=1, help_text="How much this criterion counts against the others."
+    )
+    scale = models.PositiveSmallIntegerField(
+        default=10, help_text="Scores run from 1 to this (at most 10)."
+    )
+    display_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["award", "display_order", "id"]
+        verbose_name_plural = "criteria"
+        constraints = [
+            models.UniqueConstraint(fields=["award", "name"], name="criterion_name_unique"),
+            models.CheckConstraint(
+                condition=models.Q(weight__gte=1, weight__lte=100),
+                name="criterion_weight_1_to_100",
+                violation_error_message="A criterion's weight is 1 to 100.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(scale__gte=2, scale__lte=10),
+                name="criterion_scale_2_to_10",
+                violation_error_message="A criterion's scale is 2 to 10.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (weight {self.weight}, 1 to {self.scale})"
+
+
 class AwardStaff(models.Model):
     """A staff account's role on one award. Superusers need none: they run every award."""
 
@@ -355,12 +428,20 @@ class AwardStaff(models.Model):
         ORGANIZER = "organizer", "Organizer"
         # The integrity review only: read votes, hold, void or restore them.
         MODERATOR = "moderator", "Moderator"
+        # The jury: scores the finalists of its categories (voting/jury/), nothing else.
+        JUDGE = "judge", "Judge"
 
     award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="staff")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="award_roles"
     )
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.ORGANIZER)
+    categories = models.ManyToManyField(
+        Category,
+        blank=True,
+        related_name="+",
+        help_text="A judge's categories; none: every category of the award.",
+    )
 
     class Meta:
         verbose_name = "award staff member"

@@ -21,8 +21,9 @@ from laurel.lib.net import client_address
 
 ORGANIZER = AwardStaff.Role.ORGANIZER
 MODERATOR = AwardStaff.Role.MODERATOR
-# Organizers moderate their awards too.
-ROLES_AT_LEAST = {ORGANIZER: [ORGANIZER], MODERATOR: [ORGANIZER, MODERATOR]}
+JUDGE = AwardStaff.Role.JUDGE
+# Organizers moderate their awards too; judging is a role of its own (voting/jury/).
+ROLES_AT_LEAST = {ORGANIZER: [ORGANIZER], MODERATOR: [ORGANIZER, MODERATOR], JUDGE: [JUDGE]}
 
 
 def awards_for(user: AbstractBaseUser | AnonymousUser, *, role: str = MODERATOR) -> QuerySet:

@@ -1,4 +1,5 @@
-"""Two-factor sign-in for the accounts that can change an award: superusers and organizers.
+"""Two-factor sign-in for the accounts that can change an award or its results: superusers,
+organizers and judges.
 
 With STAFF_TWO_FACTOR (on in real mode), such an account that has signed in with its password
 reaches no admin page until it has also given a second factor: a passkey (WebAuthn, with
@@ -40,7 +41,9 @@ def two_factor_needed(user: AbstractBaseUser) -> bool:
         return False
     if user.is_superuser:
         return True
-    return AwardStaff.objects.filter(user=user, role=AwardStaff.Role.ORGANIZER).exists() or (
+    # Organizers change an award; judges decide part of its results.
+    roles = [AwardStaff.Role.ORGANIZER, AwardStaff.Role.JUDGE]
+    return AwardStaff.objects.filter(user=user, role__in=roles).exists() or (
         user.groups.filter(name="Organizers").exists()
     )
 

@@ -11,6 +11,7 @@ from laurel.lib.media import media_serve
 from voting.ballot import rules_views
 from voting.ballot import views as ballot
 from voting.integrity import views as integrity
+from voting.jury import views as jury
 from voting.metrics import views as metrics
 from voting.organizers import exports
 from voting.organizers import views as organizers
@@ -35,6 +36,9 @@ admin_patterns = [
     # Passkey ceremonies (django-otp-webauthn), reached before the second factor is given.
     path("two-factor/passkeys/", include("django_otp_webauthn.urls")),
     path("integrity/<int:award_id>/", integrity.integrity_review, name="integrity-review"),
+    path("jury/", jury.jury_home, name="jury-home"),
+    path("jury/<int:award_id>/", jury.jury_award, name="jury-award"),
+    path("jury/<int:award_id>/nominees/<int:nominee_id>/", jury.jury_score, name="jury-score"),
     path("dashboard/<int:award_id>/", organizers.dashboard, name="award-dashboard"),
     path("results/<int:award_id>/", organizers.results, name="results-review"),
     path("results/<int:award_id>/publish/", organizers.publish, name="results-publish"),

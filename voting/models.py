@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
 
-from awards.models import Award, Category, Nominee
+from awards.models import Award, Category, Criterion, Nominee
 
 
 class Ballot(models.Model):
@@ -172,6 +172,9 @@ class AuditEntry(models.Model):
         PUBLISH = "publish", "Publish results"
         REPUBLISH = "republish", "Re-publish results"
         REDUCE = "reduce", "Reduce voter data (retention)"
+        # A judge's scores for a nominee, or their declared conflict of interest.
+        SCORE = "score", "Jury score"
+        CONFLICT = "conflict", "Conflict of interest declared"
 
     created_at = models.DateTimeField(auto_now_add=True)
     award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="+")
@@ -227,6 +230,12 @@ class PublishedResult(models.Model):
     category_position = models.PositiveIntegerField()
     # Organizers mark winners and finalists; the default is the top N of each category.
     result = models.CharField(max_length=10, choices=Result.choices, blank=True)
+    # With a jury (voting/jury/blend.py), for the finalists it scored: the jury's mean score
+    # and the blended score, each out of 100, and their ranks in the category; null otherwise.
+    jury_score = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
+    jury_rank = models.PositiveIntegerField(null=True, blank=True)
+    blended_score = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
+    blended_rank = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -253,3 +262,62 @@ class PublishedResult(models.Model):
     def __str__(self) -> str:
         rank = f"#{self.category_rank}" if self.category_rank else "unranked"
         return f"{rank} {self.nominee_id}: {self.votes} {self.result}".strip()
+
+
+class JuryScore(models.Model):
+    """One judge's score for one finalist on one criterion; changed until the jury closes."""
+
+    award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="+")
+    judge = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    nominee = models.ForeignKey(Nominee, on_delete=models.CASCADE, related_name="jury_scores")
+    criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="scores")
+    score = models.PositiveSmallIntegerField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["judge", "nominee", "criterion"], name="jury_score_once"
+            ),
+            # The criterion's scale is checked by the service; 1 to 10 is every scale's room.
+            models.CheckConstraint(
+                condition=models.Q(score__gte=1, score__lte=10), name="jury_score_1_to_10"
+            ),
+        ]
+        indexes = [models.Index(fields=["award", "nominee"], name="jury_score_award_nominee")]
+
+    def __str__(self) -> str:
+        return f"{self.score} for {self.nominee_id} on {self.criterion_id} by {self.judge_id}"
+
+
+class JuryConflict(models.Model):
+    """A judge's declared conflict of interest: they are excused from scoring this nominee, and
+    any score they gave it is withdrawn."""
+
+    award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="+")
+    judge = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    nominee = models.ForeignKey(Nominee, on_delete=models.CASCADE, related_name="jury_conflicts")
+    note = models.CharField(max_length=300, blank=True)
+    declared_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["judge", "nominee"], name="jury_conflict_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.judge_id} excused from {self.nominee_id}"
+
+
+class IntegrityReport(models.Model):
+    """The public account of how the count was kept clean, frozen with each publication of the
+    results (voting/integrity/report.py): figures only, never thresholds or addresses."""
+
+    award = models.OneToOneField(
+        Award, on_delete=models.CASCADE, primary_key=True, related_name="integrity_report"
+    )
+    published_at = models.DateTimeField()
+    figures = models.JSONField()
+
+    def __str__(self) -> str:
+        return f"Integrity report of {self.award_id} at {self.published_at}"

@@ -1,0 +1,98 @@
+"""The judges' area: a judge sees their finalists and scores one from a phone-sized form;
+nobody else gets in."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+
+from awards.models import Award
+from voting.models import AuditEntry, JuryConflict, JuryScore
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def judge_client(jury):
+    client = Client()
+    client.force_login(jury.judge)
+    return client
+
+
+def test_a_judge_lands_on_their_finalists(judge_client, jury):
+    response = judge_client.get("/admin/jury/", follow=True)
+    assert response.redirect_chain[-1][0] == f"/admin/jury/{jury.award.pk}/"
+    text = response.text
+    for name in ("Søren Wójcik", "李娜 Zhang", "Ada Lovelace", "Chatty"):
+        assert name in text
+    assert "Nobody Yet" not in text
+    assert "0 of 4" in text
+
+
+def test_a_judge_scores_a_finalist_and_sees_it_done(judge_client, jury):
+    url = f"/admin/jury/{jury.award.pk}/nominees/{jury.li.pk}/"
+    form = judge_client.get(url)
+    assert form.status_code == 200 and "李娜 Zhang" in form.text
+    saved = judge_client.post(
+        url, {f"criterion_{jury.expertise.pk}": "9", f"criterion_{jury.reach.pk}": "4"}
+    )
+    assert saved.status_code == 302
+    assert JuryScore.objects.filter(judge=jury.judge, nominee=jury.li).count() == 2
+    assert "1 of 4" in judge_client.get(f"/admin/jury/{jury.award.pk}/").text
+    again = judge_client.get(url).text
+    assert 'value="9" ' in again and "checked" in again
+
+
+def test_an_incomplete_score_is_refused_with_what_is_missing(judge_client, jury):
+    url = f"/admin/jury/{jury.award.pk}/nominees/{jury.li.pk}/"
+    response = judge_client.post(url, {f"criterion_{jury.expertise.pk}": "9"})
+    assert response.status_code == 400
+    assert "Reach" in response.text
+    response = judge_client.post(url, {f"criterion_{jury.expertise.pk}": "11"})
+    assert response.status_code == 400
+    assert not JuryScore.objects.exists()
+
+
+def test_a_judge_declares_a_conflict_from_the_form(judge_client, jury):
+    url = f"/admin/jury/{jury.award.pk}/nominees/{jury.ada.pk}/"
+    response = judge_client.post(url, {"conflict": "1", "note": "We work together"})
+    assert response.status_code == 302
+    assert JuryConflict.objects.get().note == "We work together"
+    assert "Excused (conflict)" in judge_client.get(f"/admin/jury/{jury.award.pk}/").text
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.CONFLICT).count() == 1
+
+
+def test_after_the_round_closes_scores_cannot_change(judge_client, jury):
+    Award.objects.filter(pk=jury.award.pk).update(
+        jury_closes=jury.award.voting_closes + timedelta(minutes=30)
+    )
+    url = f"/admin/jury/{jury.award.pk}/nominees/{jury.li.pk}/"
+    assert "not open" in judge_client.get(url).text
+    response = judge_client.post(
+        url, {f"criterion_{jury.expertise.pk}": "9", f"criterion_{jury.reach.pk}": "4"}
+    )
+    assert response.status_code == 409
+    assert not JuryScore.objects.exists()
+
+
+def test_other_staff_and_other_awards_judges_are_kept_out(jury, django_user_model):
+    moderator = django_user_model.objects.create_user("mod", "m@example.com", "pw", is_staff=True)
+    client = Client()
+    client.force_login(moderator)
+    assert client.get(f"/admin/jury/{jury.award.pk}/").status_code == 404
+    assert client.get("/admin/jury/").status_code == 403
+    assert client.get(f"/admin/jury/{jury.award.pk}/nominees/{jury.li.pk}/").status_code == 404
+    anonymous = Client().get(f"/admin/jury/{jury.award.pk}/")
+    assert anonymous.status_code == 302 and "/admin/login/" in anonymous["Location"]
+
+
+def test_a_non_finalist_has_no_score_page(judge_client, jury):
+    url = f"/admin/jury/{jury.award.pk}/nominees/{jury.nobody.pk}/"
+    assert judge_client.get(url).status_code == 404
+
+
+def test_judges_give_a_second_factor_like_organizers(jury, settings):
+    from awards.two_factor import two_factor_needed
+
+    settings.STAFF_TWO_FACTOR = True
+    assert two_factor_needed(jury.judge)

@@ -1,0 +1,232 @@
+"""The jury round: who judges what, scoring, conflicts of interest, progress, and the blended
+results (the formula is voting/jury/blend.py).
+
+Judges are staff accounts with the Judge role on an award (AwardStaff), for some of its
+categories or all of them. From the close of voting until `Award.jury_closes` they score each
+finalist of their categories (the top `finalists_per_category` by counted votes, as the results
+page marks them) on the award's criteria, or declare a conflict of interest, which excuses
+them from that finalist. Every change is audited with what it replaced.
+"""
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+from django.db.models import QuerySet
+
+from awards.models import Award, AwardStaff, Category, Criterion, Nominee
+from voting.jury.blend import Blended, Contender, Rubric, blend_category
+from voting.models import AuditEntry, JuryConflict, JuryScore, Standing
+
+
+class JuryError(ValueError):
+    """A scoring refused, with a sentence the judge can act on."""
+
+
+def judge_assignment(user: AbstractBaseUser, award: Award) -> AwardStaff | None:
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return None
+    return AwardStaff.objects.filter(user=user, award=award, role=AwardStaff.Role.JUDGE).first()
+
+
+def judged_awards(user: AbstractBaseUser) -> QuerySet[Award]:
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return Award.objects.none()
+    return Award.objects.filter(staff__user=user, staff__role=AwardStaff.Role.JUDGE)
+
+
+def assignment_categories(assignment: AwardStaff) -> QuerySet[Category]:
+    chosen = assignment.categories.all()
+    return chosen if chosen.exists() else assignment.award.categories.all()
+
+
+def jury_finalists(award: Award, categories=None) -> QuerySet[Standing]:
+    """The finalists the jury scores: each category's top `finalists_per_category` by counted
+    votes (ties share the place), active nominees with votes only."""
+    rows = Standing.objects.select_related("nominee", "category").filter(
+        award=award,
+        votes__gt=0,
+        category_rank__isnull=False,
+        category_rank__lte=award.finalists_per_category,
+    )
+    if categories is not None:
+        rows = rows.filter(category__in=categories)
+    return rows.order_by("category__display_order", "category__name", "category_position")
+
+
+def rubric_of(award: Award) -> list[Criterion]:
+    return list(award.criteria.all())
+
+
+def _check_may_score(award: Award, judge: AbstractBaseUser, nominee: Nominee, now: datetime):
+    if not award.has_jury:
+        raise JuryError("This award has no jury.")
+    if now < award.voting_closes:
+        raise JuryError("The jury scores the finalists once voting has closed.")
+    if not award.jury_open(now):
+        raise JuryError("The jury round has closed: scores can no longer be changed.")
+    assignment = judge_assignment(judge, award)
+    if assignment is None:
+        raise JuryError("Only this award's judges can score its finalists.")
+    finalists = jury_finalists(award, assignment_categories(assignment))
+    if not finalists.filter(nominee=nominee).exists():
+        raise JuryError("That nominee is not a finalist in your categories.")
+
+
+@transaction.atomic
+def scores_save(
+    *,
+    award: Award,
+    judge: AbstractBaseUser,
+    nominee: Nominee,
+    scores: Mapping[int, int],
+    now: datetime,
+) -> AuditEntry:
+    """A judge's scores for one finalist, one per criterion, replacing any earlier ones."""
+    _check_may_score(award, judge, nominee, now)
+    if JuryConflict.objects.filter(judge=judge, nominee=nominee).exists():
+        raise JuryError("You declared a conflict of interest with this nominee.")
+    rubric = rubric_of(award)
+    if not rubric:
+        raise JuryError("The award has no criteria to score yet.")
+    missing = [item.name for item in rubric if item.pk not in scores]
+    if missing:
+        raise JuryError(f"Score every criterion: {', '.join(missing)} has no score.")
+    for item in rubric:
+        if not 1 <= scores[item.pk] <= item.scale:
+            raise JuryError(f"{item.name} is scored from 1 to {item.scale}.")
+    before = dict(
+        JuryScore.objects.filter(judge=judge, nominee=nominee).values_list("criterion_id", "score")
+    )
+    for item in rubric:
+        JuryScore.objects.update_or_create(
+            judge=judge,
+            nominee=nominee,
+            criterion=item,
+            defaults={"award": award, "score": scores[item.pk], "updated_at": now},
+        )
+    return AuditEntry.objects.create(
+        award=award,
+        user=judge,
+        action=AuditEntry.Action.SCORE,
+        count=0,
+        detail={
+            "nominee": nominee.pk,
+            "before": {str(pk): before[pk] for pk in sorted(before)},
+            "after": {str(item.pk): scores[item.pk] for item in rubric},
+        },
+    )
+
+
+@transaction.atomic
+def conflict_declare(
+    *, award: Award, judge: AbstractBaseUser, nominee: Nominee, note: str, now: datetime
+) -> AuditEntry:
+    """Excuses the judge from this finalist: their scores for it, if any, are withdrawn."""
+    _check_may_score(award, judge, nominee, now)
+    _conflict, created = JuryConflict.objects.get_or_create(
+        judge=judge,
+        nominee=nominee,
+        defaults={"award": award, "note": note.strip()[:300], "declared_at": now},
+    )
+    if not created:
+        raise JuryError("You have already declared a conflict of interest with this nominee.")
+    withdrawn = dict(
+        JuryScore.objects.filter(judge=judge, nominee=nominee).values_list("criterion_id", "score")
+    )
+    JuryScore.objects.filter(judge=judge, nominee=nominee).delete()
+    return AuditEntry.objects.create(
+        award=award,
+        user=judge,
+        action=AuditEntry.Action.CONFLICT,
+        reason=note.strip()[:300],
+        detail={"nominee": nominee.pk, "withdrawn": {str(k): v for k, v in withdrawn.items()}},
+    )
+
+
+@dataclass
+class JudgeProgress:
+    judge: AbstractBaseUser
+    expected: int = 0  # finalists in the judge's categories
+    scored: int = 0
+    excused: int = 0
+
+    @property
+    def pending(self) -> int:
+        return max(self.expected - self.scored - self.excused, 0)
+
+
+@dataclass
+class JuryProgress:
+    judges: list[JudgeProgress] = field(default_factory=list)
+
+    @property
+    def expected(self) -> int:
+        return sum(judge.expected for judge in self.judges)
+
+    @property
+    def done(self) -> int:
+        return sum(judge.scored + judge.excused for judge in self.judges)
+
+    @property
+    def pending_judges(self) -> list[JudgeProgress]:
+        return [judge for judge in self.judges if judge.pending]
+
+
+def jury_progress(award: Award) -> JuryProgress:
+    """Each judge's finalists to score, scored (every criterion) and excused."""
+    criteria = award.criteria.count()
+    progress = JuryProgress()
+    assignments = (
+        AwardStaff.objects.filter(award=award, role=AwardStaff.Role.JUDGE)
+        .select_related("user")
+        .prefetch_related("categories")
+        .order_by("user__username")
+    )
+    finalists = list(jury_finalists(award).values_list("nominee_id", "category_id"))
+    counts = defaultdict(int)
+    for judge_id, nominee_id in JuryScore.objects.filter(award=award).values_list(
+        "judge_id", "nominee_id"
+    ):
+        counts[judge_id, nominee_id] += 1
+    excused = set(JuryConflict.objects.filter(award=award).values_list("judge_id", "nominee_id"))
+    for assignment in assignments:
+        categories = {category.pk for category in assignment.categories.all()}
+        mine = [pk for pk, category in finalists if not categories or category in categories]
+        judge = JudgeProgress(judge=assignment.user, expected=len(mine))
+        for nominee_id in mine:
+            key = (assignment.user_id, nominee_id)
+            if key in excused:
+                judge.excused += 1
+            elif criteria and counts[key] >= criteria:
+                judge.scored += 1
+        progress.judges.append(judge)
+    return progress
+
+
+def blended_results(award: Award) -> dict[int, list[Blended]]:
+    """Each category's finalists blended by the award's formula: category id -> rows in blended
+    order. Only complete scores count (a judge who scored every criterion)."""
+    rubric = [Rubric(item.pk, item.weight, item.scale) for item in rubric_of(award)]
+    finalists = list(jury_finalists(award))
+    by_judge: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
+    for judge_id, nominee_id, criterion_id, score in JuryScore.objects.filter(
+        award=award, nominee__in=[row.nominee_id for row in finalists]
+    ).values_list("judge_id", "nominee_id", "criterion_id", "score"):
+        by_judge[judge_id, nominee_id][criterion_id] = score
+    complete = {item.criterion_id for item in rubric}
+    scores: dict[int, list[dict[int, int]]] = defaultdict(list)
+    for (_judge, nominee_id), given in sorted(by_judge.items()):
+        if complete <= given.keys():
+            scores[nominee_id].append(given)
+    contenders: dict[int, list[Contender]] = defaultdict(list)
+    for row in finalists:
+        contender = Contender(row.nominee_id, row.votes, tuple(scores[row.nominee_id]))
+        contenders[row.category_id].append(contender)
+    return {
+        category_id: blend_category(entries, rubric, jury_weight_percent=award.jury_weight_percent)
+        for category_id, entries in contenders.items()
+    }
