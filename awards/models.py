@@ -274,6 +274,23 @@ class Award(models.Model):
     def public_weight_percent(self) -> int:
         return 100 - self.jury_weight_percent
 
+    @property
+    def results_formula(self) -> str:
+        """How the results are decided, in a sentence, as the rules and the published results
+        state it; voting/jury/blend.py computes exactly this."""
+        if not self.has_jury:
+            return "The public vote decides alone: the most counted votes wins."
+        splits = "Equal results are split by the jury's score"
+        splits += ", then by the counted votes" if self.public_weight_percent else ""
+        return (
+            f"Each finalist's result is {self.public_weight_percent}% their share of the public "
+            "vote (their counted votes as a share of the category leader's) and "
+            f"{self.jury_weight_percent}% the jury's score (the mean of the judges' weighted "
+            "criteria scores, as a share of the top score; a judge who declared a conflict of "
+            f"interest does not score that finalist). {splits}; finalists still equal share "
+            "the place."
+        )
+
     def jury_open(self, moment: datetime) -> bool:
         """Whether judges may score now: from the close of voting until the jury's close."""
         return self.has_jury and self.voting_closes <= moment < self.jury_closes

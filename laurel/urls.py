@@ -10,6 +10,7 @@ from laurel.health import healthz
 from laurel.lib.media import media_serve
 from voting.ballot import rules_views
 from voting.ballot import views as ballot
+from voting.integrity import report_views
 from voting.integrity import views as integrity
 from voting.jury import views as jury
 from voting.metrics import views as metrics
@@ -104,6 +105,11 @@ urlpatterns = [
     ),
     path("<award:award_slug>/rules/", rules_views.rules, name="rules"),
     path("<award:award_slug>/privacy/", rules_views.privacy, name="privacy"),
+    path(
+        "<award:award_slug>/integrity/",
+        report_views.integrity_report_page,
+        name="integrity-report",
+    ),
     # The picture link previews show for the nominee's page (og:image).
     path(
         "<award:award_slug>/<nominee:nominee_slug>/share.png",

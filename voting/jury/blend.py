@@ -136,18 +136,3 @@ def blend_category(
         for c in contenders
     ]
     return sorted(rows, key=lambda row: row.blended_rank)
-
-
-def formula_text(*, jury_weight_percent: int) -> str:
-    """The formula in a sentence, as the rules and the published results state it."""
-    public = 100 - jury_weight_percent
-    if not jury_weight_percent:
-        return "The public vote decides alone: the most counted votes wins."
-    return (
-        f"Each finalist's result is {public}% their share of the public vote (their counted "
-        f"votes as a share of the category leader's) and {jury_weight_percent}% the jury's "
-        "score (the mean of the judges' weighted criteria scores, as a share of the top "
-        "score; judges with a declared conflict of interest do not score that finalist). "
-        "Equal results are split by the jury's score, then by the counted votes; finalists "
-        "still equal share the place."
-    )

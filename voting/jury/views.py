@@ -10,7 +10,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
 from awards.models import Award, AwardStaff, Criterion
-from voting.jury.blend import formula_text
 from voting.jury.services import (
     JuryError,
     assignment_categories,
@@ -92,7 +91,7 @@ def jury_award(request: HttpRequest, award_id: int) -> HttpResponse:
         done=sum(1 for row in rows if row["state"] != "to score"),
         now=now,
         open=award.jury_open(now),
-        formula=formula_text(jury_weight_percent=award.jury_weight_percent),
+        formula=award.results_formula,
     )
     return render(request, "admin/voting/jury_award.html", context)
 

@@ -21,6 +21,7 @@ from awards.roles import ORGANIZER, award_for_user_or_404
 from laurel.lib.forms import form_error_list
 from voting.models import AuditEntry, Standing, Vote
 from voting.organizers.dashboard import CHART_HEIGHT, CHART_SLOT, award_dashboard, chart_bars
+from voting.organizers.publication import award_blend, publication_check, publication_publish
 from voting.standings.public import WINNER, AwardResults, Placing
 from voting.standings.results import (
     Marks,
@@ -29,9 +30,7 @@ from voting.standings.results import (
     StaleReviewError,
     default_marks,
     final_standings,
-    publish_check,
     published_marks,
-    results_publish,
 )
 from voting.standings.services import standings_visibility
 from voting.standings.views import nominee_gallery
@@ -173,10 +172,11 @@ def publish(request: HttpRequest, award_id: int) -> HttpResponse:
         errors = form_error_list(form)
         return _results_page(request, award, rows, form=form, errors=errors, status=400)
     if not posted:
-        return _publish_review(request, award, rows, form, publish_check(award, now=timezone.now()))
+        check = publication_check(award, now=timezone.now())
+        return _publish_review(request, award, rows, form, check)
     data = form.cleaned_data
     try:
-        entry = results_publish(
+        entry = publication_publish(
             award=award,
             by=request.user,
             at=data["publish_at"],
@@ -188,7 +188,7 @@ def publish(request: HttpRequest, award_id: int) -> HttpResponse:
         )
     except PublishError as error:
         # The figures as they are now, for a confirmation of what is true.
-        check = publish_check(award, now=timezone.now())
+        check = publication_check(award, now=timezone.now())
         status = 409 if isinstance(error, StaleReviewError) else 400
         return _publish_review(
             request, award, rows, form, check, errors=[str(error)], status=status
@@ -215,13 +215,14 @@ def _publish_review(
 ) -> HttpResponse:
     data = form.cleaned_data
     winners, finalists = set(data["winners"]), set(data["finalists"]) | set(data["winners"])
+    blend = award_blend(award)
     leaders: dict[int, list] = {}
     for row in sorted(rows, key=lambda row: row.category_position):
         shown = leaders.setdefault(row.category_id, [])
         if row.votes and len(shown) < SUMMARY_TOP:
             mark = "Winner" if row.nominee_id in winners else ""
             mark = mark or ("Finalist" if row.nominee_id in finalists else "")
-            shown.append({"row": row, "mark": mark})
+            shown.append({"row": row, "mark": mark, "blend": blend.get(row.nominee_id)})
     context = {
         **_admin_context(request, award, f"Publish the results: {award.name}"),
         "form": form,
@@ -235,6 +236,7 @@ def _publish_review(
         "ranked": sum(1 for row in rows if row.votes),
         "nominees": len(rows),
         "summary": [(c, leaders.get(c.pk, [])) for c in award.categories.all()],
+        "formula": award.results_formula,
     }
     return render(request, "admin/voting/results_publish.html", context, status=status)
 
@@ -265,7 +267,8 @@ def _results_page(
     status: int = 200,
 ) -> HttpResponse:
     now = timezone.now()
-    marks = published_marks(award) or default_marks(award, rows)
+    blend = award_blend(award)
+    marks = published_marks(award) or default_marks(award, rows, blend)
     if form is None:
         start = max(now, award.voting_closes)
         if award.results_frozen_at and award.results_published_at:
@@ -293,6 +296,7 @@ def _results_page(
             "row": row,
             "finalist": str(row.nominee_id) in finalists,
             "winner": str(row.nominee_id) in winners,
+            "blend": blend.get(row.nominee_id),
         }
         # A marked nominee below the top stays in the form, or publishing would drop its mark.
         if row.category_position <= RESULTS_TOP or entry["finalist"] or entry["winner"]:
@@ -311,6 +315,7 @@ def _results_page(
         "form": form,
         "errors": errors,
         "categories": categories,
+        "formula": award.results_formula,
         "history": AuditEntry.objects.filter(
             award=award, action__in=[AuditEntry.Action.PUBLISH, AuditEntry.Action.REPUBLISH]
         ).select_related("user")[:20],
@@ -345,7 +350,7 @@ def results_preview(request: HttpRequest, award_id: int) -> HttpResponse:
             winners=frozenset(form.cleaned_data["winners"]),
         )
     else:
-        marks = published_marks(award) or default_marks(award, rows)
+        marks = published_marks(award) or default_marks(award, rows, award_blend(award))
     now = timezone.now()
     categories = award.categories.annotate(
         nominee_count=Count("nominees", filter=Q(nominees__is_active=True))

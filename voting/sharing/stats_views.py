@@ -12,6 +12,7 @@ from django.views.decorators.http import require_safe
 
 from awards.lookups import get_nominee_or_404
 from awards.stats_links import stats_token_valid
+from voting.integrity.report import FAMILIES, nominee_integrity
 from voting.sharing.stats import ChannelVotes, DayVotes, nominee_stats
 from voting.sharing.toolkit import badge_alt, badge_embed_html, nominee_links, share_texts
 from voting.standings.public import public_standing
@@ -55,7 +56,19 @@ def toolkit(request: HttpRequest, award_slug: str, nominee_slug: str, token: str
     # Ranks compare the nominee with the others: shown only when the award shows them.
     standing = public_standing(nominee, now=now)
     links = nominee_links(nominee=nominee, absolute=request.build_absolute_uri)
+    # Why votes were held or voided, by kind, once voting has closed: during voting it would
+    # tell a nominee's helpers which of their methods were caught.
+    integrity = None
+    if now >= nominee.award.voting_closes:
+        integrity = nominee_integrity(nominee.pk)
+        integrity["held_families"] = [
+            (FAMILIES[key], n) for key, n in integrity["held_by_family"].items() if n
+        ]
+        integrity["void_families"] = [
+            (FAMILIES[key], n) for key, n in integrity["void_by_family"].items() if n
+        ]
     context = {
+        "integrity": integrity,
         "award": nominee.award,
         "nominee": nominee,
         "now": now,

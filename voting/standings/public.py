@@ -98,6 +98,11 @@ class Placing:
     rank: int
     votes: int
     result: str | None
+    # With a jury's blend (the frozen copy of an award with a jury): the public vote's rank in
+    # the category, the jury's, and the blended score out of 100; `rank` is then the blend's.
+    public_rank: int | None = None
+    jury_rank: int | None = None
+    blended_score: object = None
 
 
 @dataclass(frozen=True)
@@ -127,13 +132,30 @@ def _results(award: Award, placed, table, result) -> AwardResults:
     frozen copy), whose rows `placed` are the finalists."""
     by_category: dict[int, list[Placing]] = {}
     for row in placed.select_related("nominee").order_by("category_position"):
-        placing = Placing(row.nominee, row.category_rank, row.votes, result(row))
+        blended = getattr(row, "blended_rank", None)
+        if blended is not None:
+            placing = Placing(
+                row.nominee,
+                blended,
+                row.votes,
+                result(row),
+                public_rank=row.category_rank,
+                jury_rank=row.jury_rank,
+                blended_score=row.blended_score,
+            )
+        else:
+            placing = Placing(row.nominee, row.category_rank, row.votes, result(row))
         by_category.setdefault(row.category_id, []).append(placing)
+    for placings in by_category.values():
+        placings.sort(key=lambda placing: placing.rank)  # the blend's order, where there is one
+    # An overall winner is the public vote's; with a jury, results are per category only.
     winners = (
         table.select_related("nominee", "nominee__category")
         .filter(award=award, votes__gt=0, overall_rank=1)
         .order_by("overall_position")
     )
+    if award.has_jury:
+        winners = winners.none()
     return AwardResults(
         overall_winners=[Placing(row.nominee, 1, row.votes, WINNER) for row in winners],
         categories=[

@@ -6,9 +6,12 @@ passed, so a vote voided afterwards changes nothing public until an organizer re
 which the audit log records like the first publication.
 """
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
+from typing import Protocol
 
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
@@ -21,6 +24,27 @@ from voting.standings.services import standings_recompute
 
 WINNER = PublishedResult.Result.WINNER
 FINALIST = PublishedResult.Result.FINALIST
+
+
+class BlendedPlace(Protocol):
+    """A finalist's place in the blend of the public vote and the jury (voting/jury/blend.py)."""
+
+    nominee_id: int
+    jury_score: object  # a Fraction, 0..1
+    jury_rank: int
+    blended: object  # a Fraction, 0..1
+    blended_rank: int
+
+
+# nominee id -> its place, for the finalists an award's jury scored; computed from the final
+# standings, so it is asked for after the last recompute.
+Blend = Callable[[Award], Mapping[int, BlendedPlace]]
+
+
+def out_of_100(share) -> Decimal:
+    """A 0..1 share, exact (a Fraction), as a score out of 100 to three decimals."""
+    share = Fraction(share)
+    return (Decimal(share.numerator * 100) / share.denominator).quantize(Decimal("0.001"))
 
 
 class PublishError(ValueError):
@@ -53,6 +77,9 @@ class PublishCheck:
     held: int
     void: int
     closed: bool
+    # With a jury: whether its round is still open, and judges' finalists not yet scored.
+    jury_open: bool = False
+    jury_pending: int = 0
 
     @property
     def warnings(self) -> dict[str, str]:
@@ -60,6 +87,15 @@ class PublishCheck:
         warnings = {}
         if not self.closed:
             warnings["open"] = "Voting has not closed yet: results can be published once it has."
+        if self.jury_open:
+            warnings["jury_open"] = (
+                "The jury round is still open: judges can still change their scores."
+            )
+        if self.jury_pending:
+            warnings["jury_pending"] = (
+                f"{self.jury_pending} judge score{'s are' if self.jury_pending != 1 else ' is'} "
+                "still missing: a finalist no judge scored has a jury score of 0."
+            )
         if self.held:
             warnings["held"] = (
                 f"{self.held} vote{'s are' if self.held != 1 else ' is'} still held for review: "
@@ -74,10 +110,10 @@ class PublishCheck:
     @property
     def seen(self) -> str:
         """The figures a confirmation was given for: a change since means reviewing again."""
-        return f"{self.counted}:{self.held}:{self.void}"
+        return f"{self.counted}:{self.held}:{self.void}:{self.jury_pending}"
 
 
-def publish_check(award: Award, *, now: datetime) -> PublishCheck:
+def publish_check(award: Award, *, now: datetime, jury_pending: int = 0) -> PublishCheck:
     """Counted, held and void votes straight from the votes table (vote_award_status_nominee
     answers it from the index), as the publication will freeze them."""
     by_status = dict(
@@ -92,6 +128,8 @@ def publish_check(award: Award, *, now: datetime) -> PublishCheck:
         held=by_status.get(Vote.Status.QUARANTINED, 0),
         void=by_status.get(Vote.Status.VOID, 0),
         closed=now >= award.voting_closes,
+        jury_open=award.jury_open(now),
+        jury_pending=jury_pending if award.has_jury else 0,
     )
 
 
@@ -110,16 +148,25 @@ def final_standings(award: Award) -> QuerySet[Standing]:
     )
 
 
-def default_marks(award: Award, rows: Collection[Standing]) -> Marks:
+def default_marks(
+    award: Award,
+    rows: Collection[Standing],
+    blended: Mapping[int, BlendedPlace] | None = None,
+) -> Marks:
     """The top `finalists_per_category` of each category are finalists, the first its winner;
-    ties share the place. Nobody without votes places."""
+    ties share the place. Nobody without votes places. With a jury's blend, the winner is the
+    finalist first in the blend."""
     placed = [row for row in rows if row.votes > 0 and row.category_rank is not None]
-    return Marks(
-        finalists=frozenset(
-            row.nominee_id for row in placed if row.category_rank <= award.finalists_per_category
-        ),
-        winners=frozenset(row.nominee_id for row in placed if row.category_rank == 1),
+    finalists = frozenset(
+        row.nominee_id for row in placed if row.category_rank <= award.finalists_per_category
     )
+    if blended:
+        winners = frozenset(
+            pk for pk in finalists if pk in blended and blended[pk].blended_rank == 1
+        )
+    else:
+        winners = frozenset(row.nominee_id for row in placed if row.category_rank == 1)
+    return Marks(finalists=finalists, winners=winners)
 
 
 def published_marks(award: Award) -> Marks | None:
@@ -145,13 +192,16 @@ def results_publish(
     seen: str | None = None,
     acknowledged: bool = True,
     now: datetime | None = None,
+    blend: Blend | None = None,
+    jury_pending: int = 0,
 ) -> AuditEntry:
     """Freeze the final standings with these marks, to be public from `at` on.
 
     Marks default to the top N per category. A winner is a finalist too. Publishing again
     replaces the copy and is logged as a re-publication; it needs a reason. `seen` is the
     PublishCheck.seen an organizer confirmed: other figures now refuse the publication, as
-    do warnings not `acknowledged`.
+    do warnings not `acknowledged`. `blend`, for an award with a jury, gives the finalists'
+    jury and blended places, frozen beside the public ones; winners then default to the blend's.
     """
     now = now or timezone.now()
     if now < award.voting_closes:
@@ -165,7 +215,7 @@ def results_publish(
         if republish and not reason.strip():
             raise PublishError("Say why the results are published again: it goes in the log.")
         # Checked under the award's lock, so the audit entry records what was confirmed.
-        check = publish_check(award, now=now)
+        check = publish_check(award, now=now, jury_pending=jury_pending)
         if seen is not None and seen != check.seen:
             raise StaleReviewError(
                 "The votes changed since this page was shown: review the figures and confirm again."
@@ -175,7 +225,8 @@ def results_publish(
         # Fold in any vote voided since the last recompute, so the copy equals the votes.
         standings_recompute(award_id=award.pk, now=now)
         rows = list(final_standings(award))
-        marks = _marks(award, rows, finalists, winners)
+        blended = dict(blend(award)) if blend and award.has_jury else {}
+        marks = _marks(award, rows, finalists, winners, blended)
         previous = dict(
             PublishedResult.objects.filter(award=award).values_list("nominee_id", "votes")
         )
@@ -193,6 +244,7 @@ def results_publish(
                     overall_position=row.overall_position,
                     category_position=row.category_position,
                     result=marks.result(row.nominee_id),
+                    **_blended_fields(blended.get(row.nominee_id)),
                 )
                 for row in rows
             ],
@@ -216,8 +268,20 @@ def results_publish(
                 "nominees_with_changed_votes": changed,
                 "held_votes": check.held,
                 "warnings": sorted(check.warnings),
+                "jury_weight_percent": award.jury_weight_percent,
             },
         )
+
+
+def _blended_fields(place: BlendedPlace | None) -> dict:
+    if place is None:
+        return {}
+    return {
+        "jury_score": out_of_100(place.jury_score),
+        "jury_rank": place.jury_rank,
+        "blended_score": out_of_100(place.blended),
+        "blended_rank": place.blended_rank,
+    }
 
 
 def _marks(
@@ -225,8 +289,9 @@ def _marks(
     rows: list[Standing],
     finalists: Collection[int] | None,
     winners: Collection[int] | None,
+    blended: Mapping[int, BlendedPlace] | None = None,
 ) -> Marks:
-    default = default_marks(award, rows)
+    default = default_marks(award, rows, blended)
     finalists = default.finalists if finalists is None else frozenset(finalists)
     winners = default.winners if winners is None else frozenset(winners)
     ranked = {row.nominee_id for row in rows if row.votes > 0}
