@@ -12,6 +12,7 @@ from django.db.models.functions import TruncHour
 
 from awards.models import Award, Category
 from voting.integrity.bursts import burst_flags
+from voting.jury.services import JuryProgress, jury_progress
 from voting.models import AuditEntry, Standing, StandingsSnapshot, TallyDelta, Vote
 from voting.standings.tasks import HEARTBEAT_KEY
 
@@ -57,6 +58,8 @@ class Dashboard:
     beat: Health
     # Nominees whose new voters came in a burst in the last day: organizers review them.
     bursts: list[AuditEntry]
+    # The jury round's progress, for an award with a jury.
+    jury: JuryProgress | None = None
 
     @property
     def total_votes(self) -> int:
@@ -85,7 +88,8 @@ class Dashboard:
 
 
 def award_dashboard(*, award: Award, now: datetime) -> Dashboard:
-    """Everything the dashboard shows: seven queries and two cache reads, whatever the size."""
+    """Everything the dashboard shows: seven queries and two cache reads, whatever the size
+    (five more with a jury)."""
     return Dashboard(
         award=award,
         now=now,
@@ -97,6 +101,7 @@ def award_dashboard(*, award: Award, now: datetime) -> Dashboard:
         worker=worker_health(),
         beat=beat_health(now),
         bursts=burst_flags(award=award, now=now),
+        jury=jury_progress(award) if award.has_jury else None,
     )
 
 

@@ -22,9 +22,10 @@ from awards.stats_links import stats_path
 from laurel.lib.hashing import keyed_hash
 from laurel.lib.net import network_of
 from voting.models import Vote
+from voting.organizers.publication import award_blend
 from voting.organizers.views import organizer_access
 from voting.sharing.toolkit import Absolute, nominee_links
-from voting.standings.results import published_marks
+from voting.standings.results import out_of_100, published_marks
 
 VOTES_PER_PAGE = 2000
 RESULTS_HEADER = [
@@ -38,6 +39,9 @@ RESULTS_HEADER = [
     "void",
     "status",
 ]
+# With a jury, per finalist in its category's rows: the judges who scored it, the jury's mean
+# score and the blend, each out of 100 (voting/jury/blend.py), and their ranks in the category.
+JURY_HEADER = ["judges", "jury_score", "jury_rank", "blended_score", "blended_rank"]
 AUDIT_HEADER = [
     "vote",
     "time",
@@ -112,16 +116,33 @@ def results_rows(award: Award) -> Iterator[list]:
         tally[nominee_id][status] = votes
     nominees = list(Nominee.objects.filter(award=award).select_related("category"))
     marks = published_marks(award)
-    yield RESULTS_HEADER
+    blend = award_blend(award)
+    yield RESULTS_HEADER + (JURY_HEADER if award.has_jury else [])
+
+    def jury_cells(nominee: Nominee, scope: str) -> list:
+        if not award.has_jury:
+            return []
+        place = blend.get(nominee.pk) if scope != "overall" else None
+        if place is None:
+            return [""] * len(JURY_HEADER)
+        return [
+            place.judges,
+            out_of_100(place.jury_score),
+            place.jury_rank,
+            out_of_100(place.blended),
+            place.blended_rank,
+        ]
 
     def rows(scope: str, members: list[Nominee]) -> Iterator[list]:
         active = [(n, tally[n.pk].get(Vote.Status.COUNTED, 0)) for n in members if n.is_active]
         for rank, nominee, votes in _competition_ranks(active):
             # Listed after the ranked nominees, without a rank: zeros have no leader.
-            yield [scope, rank if votes else "", *_nominee_cells(nominee, votes, tally, marks)]
+            cells = _nominee_cells(nominee, votes, tally, marks)
+            yield [scope, rank if votes else "", *cells, *jury_cells(nominee, scope)]
         for nominee in sorted((n for n in members if not n.is_active), key=lambda n: n.name):
             votes = tally[nominee.pk].get(Vote.Status.COUNTED, 0)
-            yield [scope, "", *_nominee_cells(nominee, votes, tally, marks, status="hidden")]
+            cells = _nominee_cells(nominee, votes, tally, marks, status="hidden")
+            yield [scope, "", *cells, *jury_cells(nominee, scope)]
 
     yield from rows("overall", nominees)
     for category in award.categories.all():

@@ -1,12 +1,17 @@
 """The judges' area: a judge sees their finalists and scores one from a phone-sized form;
 nobody else gets in."""
 
+import csv
+import io
 from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
+from django.utils.html import strip_tags
 
 from awards.models import Award
+from voting.jury.services import scores_save
 from voting.models import AuditEntry, JuryConflict, JuryScore
 
 pytestmark = pytest.mark.django_db
@@ -96,3 +101,39 @@ def test_judges_give_a_second_factor_like_organizers(jury, settings):
 
     settings.STAFF_TWO_FACTOR = True
     assert two_factor_needed(jury.judge)
+
+
+def test_the_dashboard_shows_jury_progress_and_its_deadline_in_the_awards_zone(jury, organizer):
+    scores_save(
+        award=jury.award,
+        judge=jury.judge,
+        nominee=jury.li,
+        scores={jury.expertise.pk: 8, jury.reach.pk: 4},
+        now=timezone.now(),
+    )
+    client = Client()
+    client.force_login(organizer)
+    text = strip_tags(client.get(f"/admin/dashboard/{jury.award.pk}/").text)
+    assert "1 of 8" in text
+    closes = timezone.localtime(jury.award.jury_closes, jury.award.zone)
+    assert closes.strftime("%b %-d, %Y, %H:%M") in text and "PST" in text
+    assert "judge" in text and "second" in text
+
+
+def test_the_results_csv_carries_the_jury_and_the_blend(jury, organizer):
+    scores_save(
+        award=jury.award,
+        judge=jury.judge,
+        nominee=jury.li,
+        scores={jury.expertise.pk: 10, jury.reach.pk: 5},
+        now=timezone.now(),
+    )
+    client = Client()
+    client.force_login(organizer)
+    response = client.get(f"/admin/exports/{jury.award.pk}/results.csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    li = next(r for r in rows if r["scope"] == "Experts" and r["slug"] == "li-na-zhang")
+    assert (li["judges"], li["jury_score"], li["jury_rank"]) == ("1", "100.000", "1")
+    assert li["blended_rank"] == "1"
+    overall = next(r for r in rows if r["scope"] == "overall" and r["slug"] == "li-na-zhang")
+    assert overall["jury_score"] == ""
