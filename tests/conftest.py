@@ -1,16 +1,23 @@
+from dataclasses import dataclass
+from datetime import timedelta
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
 from django.test.utils import override_settings
+from django.utils import timezone
 from django_redis import get_redis_connection
 
 from awards.lookups import forget_cached_nominees
+from awards.models import AwardStaff, Criterion
+from tests.ballots import votes_for
 from tests.factories import AwardFactory, CategoryFactory, NomineeFactory
 from voting.integrity.limits import PREFIX as LIMITS_PREFIX
 from voting.integrity.limits import limits_reset
 from voting.standings.pages import forget_page_versions
+from voting.standings.services import standings_recompute
 from voting.standings.tasks import recent_nudges
 from voting.vocabulary import Voter
 
@@ -118,6 +125,59 @@ def voter():
 def colleague():
     """A second voter behind the same office IP address."""
     return Voter(key="b" * 32, ip="203.0.113.7", user_agent="Mozilla/5.0 (Android)")
+
+
+@dataclass
+class Jury:
+    """An award whose voting closed an hour ago, judged by two."""
+
+    award: object
+    experts: object
+    apps: object
+    soren: object
+    li: object
+    ada: object
+    nobody: object
+    chatty: object
+    expertise: Criterion
+    reach: Criterion
+    judge: object
+    second: object
+
+
+@pytest.fixture
+def jury(db, django_user_model):
+    now = timezone.now()
+    award = AwardFactory(
+        name="Small Business Influencer Awards",
+        slug="sbia",
+        voting_opens=now - timedelta(days=10),
+        voting_closes=now - timedelta(hours=1),
+        jury_weight_percent=60,
+        jury_closes=now + timedelta(days=2),
+        finalists_per_category=3,
+    )
+    experts = CategoryFactory(award=award, name="Experts", slug="experts")
+    apps = CategoryFactory(award=award, name="Apps", slug="apps")
+    soren = NomineeFactory(category=experts, name="Søren Wójcik", slug="soren-wojcik")
+    li = NomineeFactory(category=experts, name="李娜 Zhang", slug="li-na-zhang")
+    ada = NomineeFactory(category=experts, name="Ada Lovelace", slug="ada-lovelace")
+    nobody = NomineeFactory(category=experts, name="Nobody Yet", slug="nobody-yet")
+    chatty = NomineeFactory(category=apps, name="Chatty", slug="chatty")
+    for nominee, count in ((soren, 30), (li, 20), (ada, 10), (chatty, 5)):
+        votes_for(nominee, count)
+    standings_recompute(award_id=award.pk)
+    expertise = Criterion.objects.create(award=award, name="Expertise", weight=3, scale=10)
+    reach = Criterion.objects.create(award=award, name="Reach", weight=1, scale=5)
+    judge = django_user_model.objects.create_user("judge", "judge@example.com", "pw", is_staff=True)
+    second = django_user_model.objects.create_user(
+        "second", "second@example.com", "pw", is_staff=True
+    )
+    AwardStaff.objects.create(award=award, user=judge, role=AwardStaff.Role.JUDGE)
+    AwardStaff.objects.create(award=award, user=second, role=AwardStaff.Role.JUDGE)
+    return Jury(
+        award, experts, apps, soren, li, ada, nobody, chatty, expertise, reach, judge, second
+    )
 
 
 def pytest_report_header(config):

@@ -2,6 +2,8 @@ from fractions import Fraction
 
 from django import template
 
+from voting.jury.services import judged_awards
+
 register = template.Library()
 
 
@@ -14,3 +16,9 @@ def out_of_100(share) -> str:
     if isinstance(share, Fraction):
         share = float(share) * 100
     return f"{float(share):.1f}"
+
+
+@register.simple_tag
+def judged_awards_of(user):
+    """The awards this user judges, for the admin's home page."""
+    return list(judged_awards(user).order_by("-voting_closes"))

@@ -137,3 +137,11 @@ def test_the_results_csv_carries_the_jury_and_the_blend(jury, organizer):
     assert li["blended_rank"] == "1"
     overall = next(r for r in rows if r["scope"] == "overall" and r["slug"] == "li-na-zhang")
     assert overall["jury_score"] == ""
+
+
+def test_the_admins_home_leads_a_judge_to_their_finalists(judge_client, jury, organizer):
+    home = judge_client.get("/admin/").text
+    assert f'href="/admin/jury/{jury.award.pk}/"' in home
+    other = Client()
+    other.force_login(organizer)
+    assert "/admin/jury/" not in other.get("/admin/").text
