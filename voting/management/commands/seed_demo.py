@@ -17,11 +17,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from awards.models import Award, Category, Nominee
+from awards.models import Award, AwardStaff, Category, Criterion, Nominee
 from voting.standings.services import standings_recompute
 
 AWARD_SLUG = "sbia-2012"
 AWARD_ZONE = "America/Los_Angeles"
+# The jury's rubric and round: judges score each category's finalists for a week after voting.
+CRITERIA = [("Expertise", 3, 10), ("Usefulness to small businesses", 2, 10), ("Reach", 1, 5)]
+JURY_ROUND = timedelta(days=7)
+JUDGE = "judge"
 CATEGORIES = [
     # (name, slug, nominee count, headline templates)
     (
@@ -131,6 +135,7 @@ class Command(BaseCommand):
             "laurel-demo" if not settings.REAL_MODE else secrets.token_urlsafe(12)
         )
         self.seed_organizer(organizer, password)
+        self.seed_judge(award, JUDGE, password)
         transaction.on_commit(lambda: standings_recompute(award_id=award.pk))
         self.stdout.write(
             self.style.SUCCESS(
@@ -141,6 +146,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Public page: /{award.slug}/")
         login = reverse("admin:index")
         self.stdout.write(f"Organizer login: {login}  username: {organizer}  password: {password}")
+        self.stdout.write(f"Judge login: {login}  username: {JUDGE}  password: {password}")
         if settings.STAFF_TWO_FACTOR:
             self.stdout.write(
                 "Then a code from an authenticator app: the first sign-in sets one up "
@@ -161,8 +167,17 @@ class Command(BaseCommand):
                 "time_zone": AWARD_ZONE,
                 "voting_opens": opens,
                 "voting_closes": closes,
+                # As the awards did from 2014: community 40%, judges 60%.
+                "jury_weight_percent": 60,
+                "jury_closes": closes + JURY_ROUND,
             },
         )
+        for order, (name, weight, scale) in enumerate(CRITERIA):
+            Criterion.objects.update_or_create(
+                award=award,
+                name=name,
+                defaults={"weight": weight, "scale": scale, "display_order": order},
+            )
         return award
 
     def seed_categories(self, award: Award) -> dict[str, Category]:
@@ -202,6 +217,15 @@ class Command(BaseCommand):
         Nominee.objects.bulk_create(to_create, batch_size=500)
         Nominee.objects.bulk_update(to_update, fields, batch_size=500)
         return len(to_create), len(to_update)
+
+    def seed_judge(self, award: Award, username: str, password: str) -> None:
+        user, _ = get_user_model().objects.get_or_create(username=username)
+        user.is_staff = True
+        user.set_password(password)
+        user.save()
+        AwardStaff.objects.update_or_create(
+            award=award, user=user, defaults={"role": AwardStaff.Role.JUDGE}
+        )
 
     def seed_organizer(self, username: str, password: str) -> None:
         user, _ = get_user_model().objects.get_or_create(username=username)
