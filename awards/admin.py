@@ -30,7 +30,9 @@ class LabelledInlineFormSet(BaseInlineFormSet):
         super().add_fields(form, index)
         row = f" (row {index + 1})" if index is not None else ""
         for name, field in form.fields.items():
-            field.widget.attrs.setdefault("aria-label", f"{field.label or name}{row}")
+            # The admin wraps a relation's widget (the add and change links): name the select.
+            widget = getattr(field.widget, "widget", field.widget)
+            widget.attrs.setdefault("aria-label", f"{field.label or name}{row}")
 
 
 class CategoryInline(admin.TabularInline):
