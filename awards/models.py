@@ -237,8 +237,9 @@ class Award(models.Model):
                 violation_error_message="The jury's weight is a percentage, 0 to 100.",
             ),
             models.CheckConstraint(
+                # IS NOT NULL too: a CHECK lets a comparison with NULL pass.
                 condition=models.Q(jury_weight_percent=0)
-                | models.Q(jury_closes__gt=models.F("voting_closes")),
+                | models.Q(jury_closes__isnull=False, jury_closes__gt=models.F("voting_closes")),
                 name="award_jury_closes_after_voting",
                 violation_error_message="With a jury, set when its round closes, after voting "
                 "closes.",

@@ -51,7 +51,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='award',
-            constraint=models.CheckConstraint(condition=models.Q(('jury_weight_percent', 0), ('jury_closes__gt', models.F('voting_closes')), _connector='OR'), name='award_jury_closes_after_voting', violation_error_message='With a jury, set when its round closes, after voting closes.'),
+            constraint=models.CheckConstraint(condition=models.Q(('jury_weight_percent', 0), models.Q(('jury_closes__gt', models.F('voting_closes')), ('jury_closes__isnull', False)), _connector='OR'), name='award_jury_closes_after_voting', violation_error_message='With a jury, set when its round closes, after voting closes.'),
         ),
         migrations.AddField(
             model_name='criterion',

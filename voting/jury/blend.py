@@ -64,10 +64,13 @@ def judge_score(scores: Mapping[int, int], rubric: Sequence[Rubric]) -> Fraction
     total = sum(item.weight for item in rubric)
     if not total:
         return Fraction(0)
+    # A score above the scale (the scale lowered after scoring) counts as the top score.
     return (
         sum(
             (
-                Fraction(item.weight * scores.get(item.criterion_id, 1), item.scale)
+                Fraction(
+                    item.weight * min(scores.get(item.criterion_id, 1), item.scale), item.scale
+                )
                 for item in rubric
             ),
             Fraction(0),

@@ -212,11 +212,21 @@ def blended_results(award: Award) -> dict[int, list[Blended]]:
     order. Only complete scores count (a judge who scored every criterion)."""
     rubric = [Rubric(item.pk, item.weight, item.scale) for item in rubric_of(award)]
     finalists = list(jury_finalists(award))
+    category_of = {row.nominee_id: row.category_id for row in finalists}
+    # Only the award's judges as they stand count, each for their categories as they stand: a
+    # judge removed from the jury, or from a category, takes their scores there with them.
+    judges: dict[int, set[int]] = {}
+    for assignment in AwardStaff.objects.filter(
+        award=award, role=AwardStaff.Role.JUDGE
+    ).prefetch_related("categories"):
+        judges[assignment.user_id] = {category.pk for category in assignment.categories.all()}
     by_judge: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
     for judge_id, nominee_id, criterion_id, score in JuryScore.objects.filter(
-        award=award, nominee__in=[row.nominee_id for row in finalists]
+        award=award, nominee__in=list(category_of), judge__in=list(judges)
     ).values_list("judge_id", "nominee_id", "criterion_id", "score"):
-        by_judge[judge_id, nominee_id][criterion_id] = score
+        scope = judges[judge_id]
+        if not scope or category_of[nominee_id] in scope:
+            by_judge[judge_id, nominee_id][criterion_id] = score
     complete = {item.criterion_id for item in rubric}
     scores: dict[int, list[dict[int, int]]] = defaultdict(list)
     for (_judge, nominee_id), given in sorted(by_judge.items()):

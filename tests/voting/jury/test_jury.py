@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from awards.models import Criterion
 from voting.jury.services import (
     JuryError,
     blended_results,
@@ -106,3 +107,35 @@ def test_the_blend_puts_the_jurys_favourite_ahead_of_a_louder_fan_base(jury):
     assert (soren.public_rank, li.public_rank) == (1, 2)
     assert (li.jury_rank, li.blended_rank, soren.blended_rank) == (1, 1, 2)
     assert li.judges == 2
+
+
+def test_a_judge_taken_off_the_jury_or_a_category_takes_their_scores_there_along(jury):
+    score(jury, jury.judge, jury.li, 10, 5)
+    score(jury, jury.second, jury.li, 2, 1)
+    score(jury, jury.second, jury.chatty, 2, 1)
+    assert {row.nominee_id: row.judges for row in blended_results(jury.award)[jury.experts.pk]}[
+        jury.li.pk
+    ] == 2
+    jury.second.award_roles.get().categories.set([jury.apps])
+    li = {row.nominee_id: row for row in blended_results(jury.award)[jury.experts.pk]}[jury.li.pk]
+    assert (li.judges, li.jury_score) == (1, 1)
+    jury.second.award_roles.all().delete()
+    chatty = blended_results(jury.award)[jury.apps.pk][0]
+    assert chatty.judges == 0
+
+
+def test_a_lowered_scale_counts_an_earlier_top_score_as_the_top(jury):
+    score(jury, jury.judge, jury.li, 10, 5)
+    Criterion.objects.filter(pk=jury.expertise.pk).update(scale=5)
+    li = {row.nominee_id: row for row in blended_results(jury.award)[jury.experts.pk]}[jury.li.pk]
+    assert li.jury_score == 1
+
+
+def test_the_database_refuses_a_jury_without_a_round_or_a_weight_over_100(jury):
+    from django.db import IntegrityError, transaction
+
+    from awards.models import Award
+
+    for change in ({"jury_closes": None}, {"jury_weight_percent": 101}):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Award.objects.filter(pk=jury.award.pk).update(**change)

@@ -145,3 +145,24 @@ def test_the_admins_home_leads_a_judge_to_their_finalists(judge_client, jury, or
     other = Client()
     other.force_login(organizer)
     assert "/admin/jury/" not in other.get("/admin/").text
+
+
+def test_a_jury_without_a_closing_time_is_refused_with_a_message(jury):
+    from awards.forms import AwardForm
+
+    data = {
+        "name": jury.award.name,
+        "slug": jury.award.slug,
+        "time_zone": jury.award.time_zone,
+        "voting_opens": "2026-01-01 09:00",
+        "voting_closes": "2026-02-01 23:59",
+        "jury_weight_percent": "60",
+        "jury_closes": "",
+    }
+    form = type(
+        "JuryForm",
+        (AwardForm,),
+        {"Meta": type("Meta", (AwardForm.Meta,), {"fields": [*data]})},
+    )(data, instance=jury.award)
+    assert not form.is_valid()
+    assert "With a jury, set when its round closes" in str(form.errors)
