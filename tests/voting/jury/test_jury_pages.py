@@ -166,3 +166,10 @@ def test_a_jury_without_a_closing_time_is_refused_with_a_message(jury):
     )(data, instance=jury.award)
     assert not form.is_valid()
     assert "With a jury, set when its round closes" in str(form.errors)
+
+
+def test_the_rules_state_the_formula_the_round_and_the_criteria(jury):
+    text = strip_tags(Client().get("/sbia/rules/").text).replace("&#x27;", "'")
+    assert "40% their share of the public vote" in text
+    assert "60% the jury's score" in text
+    assert "Expertise: 1 to 10, weight 3" in text and "Reach: 1 to 5, weight 1" in text
