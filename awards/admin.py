@@ -15,7 +15,7 @@ from awards.admin_actions import (
     audit_catalogue,
     confirmed_reason,
 )
-from awards.forms import AwardForm, known_zone, zoned
+from awards.forms import AwardForm, NomineeForm, known_zone, zoned
 from awards.lookups import catalogue_changed
 from awards.models import Award, AwardStaff, Category, Criterion, Nominee
 from awards.roles import MODERATOR, ORGANIZER, AwardScopedAdmin, OwnAwardsFilter, awards_for
@@ -279,7 +279,8 @@ class NomineeAdmin(AwardScopedAdmin, CatalogueDeletion, admin.ModelAdmin):
     list_per_page = 100
     list_max_show_all = 1000
     search_fields = ["name", "twitter_handle", "slug"]
-    prepopulated_fields = {"slug": ("name",)}
+    # The slug is made from the name on the server (NomineeForm), in every script.
+    form = NomineeForm
     # Plain selects, not autocomplete boxes: the choices are one's own awards and categories,
     # and a select has a name a screen reader can announce.
     actions = ["make_inactive", "make_active", "revoke_stats_links"]

@@ -5,7 +5,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from awards.models import Award
+from awards.models import RESERVED_NOMINEE_SLUGS, Award, Nominee
+from awards.slugs import name_slug, unique_slug
 
 # Moments an organizer enters as clock times in the award's own zone.
 ZONED_FIELDS = ["voting_opens", "voting_closes", "jury_closes", "results_published_at"]
@@ -78,3 +79,41 @@ class AwardForm(forms.ModelForm):
                 ),
             )
         return cleaned
+
+
+class NomineeForm(forms.ModelForm):
+    """The nominee admin's form: a slug left empty is made from the name on the server, which
+    transliterates every script (awards/slugs.py), where the admin's own script would drop
+    the letters it does not know ("李娜 Zhang" → "zhang")."""
+
+    class Meta:
+        model = Nominee
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "slug" in self.fields:
+            self.fields["slug"].required = False
+            self.fields["slug"].help_text = (
+                "Part of the share link, /award-slug/nominee-slug/. Leave it empty to make it "
+                "from the name (Søren Wójcik → soren-wojcik). Changing it breaks shared links."
+            )
+
+    def clean(self):
+        data = super().clean()
+        award, name = data.get("award"), data.get("name")
+        if "slug" not in self.fields or data.get("slug") or not (award and name):
+            return data
+        slug = name_slug(name)
+        if not slug:
+            self.add_error(
+                "slug", "The name has no letters a link can use: enter a slug for the link."
+            )
+            return data
+        taken = set(
+            Nominee.objects.filter(award=award)
+            .exclude(pk=self.instance.pk)
+            .values_list("slug", flat=True)
+        )
+        data["slug"] = unique_slug(slug, taken | RESERVED_NOMINEE_SLUGS)
+        return data
