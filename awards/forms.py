@@ -88,7 +88,12 @@ class NomineeForm(forms.ModelForm):
 
     class Meta:
         model = Nominee
-        fields = "__all__"
+        # The admin passes its fieldsets' fields; these are the ones it edits.
+        fields = [
+            *("award", "category", "name", "slug", "headline", "bio", "photo"),
+            *("website", "twitter_handle", "linkedin_url", "facebook_url"),
+            *("audience_size", "is_active"),
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
