@@ -12,13 +12,14 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from fractions import Fraction
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import QuerySet
 
 from awards.models import Award, AwardStaff, Category, Criterion, Nominee
-from voting.jury.blend import Blended, Contender, Rubric, blend_category
+from voting.jury.blend import Blended, Contender, Rubric, blend_category, judge_score
 from voting.models import AuditEntry, JuryConflict, JuryScore, Standing
 
 
@@ -205,6 +206,55 @@ def jury_progress(award: Award) -> JuryProgress:
                 judge.scored += 1
         progress.judges.append(judge)
     return progress
+
+
+EXCUSED = "excused"
+OUTSIDE = "outside"
+
+
+@dataclass
+class ScoreSheet:
+    """Every current judge's score for every finalist: what the blend averages, laid open."""
+
+    judges: list[AbstractBaseUser]
+    finalists: list[Standing]
+    # (judge id, nominee id) -> the judge's score, 0..1, EXCUSED or OUTSIDE their categories;
+    # absent: not scored yet.
+    scores: dict[tuple[int, int], Fraction | str]
+
+    def row(self, nominee_id: int) -> list[Fraction | str | None]:
+        return [self.scores.get((judge.pk, nominee_id)) for judge in self.judges]
+
+
+def score_sheet(award: Award) -> ScoreSheet:
+    rubric = [Rubric(item.pk, item.weight, item.scale) for item in rubric_of(award)]
+    finalists = list(jury_finalists(award))
+    assignments = list(
+        AwardStaff.objects.filter(award=award, role=AwardStaff.Role.JUDGE)
+        .select_related("user")
+        .prefetch_related("categories")
+        .order_by("user__username")
+    )
+    given: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
+    for judge_id, nominee_id, criterion_id, score in JuryScore.objects.filter(
+        award=award
+    ).values_list("judge_id", "nominee_id", "criterion_id", "score"):
+        given[judge_id, nominee_id][criterion_id] = score
+    complete = {item.criterion_id for item in rubric}
+    scores: dict[tuple[int, int], Fraction | str] = {
+        key: judge_score(criteria, rubric)
+        for key, criteria in given.items()
+        if complete and complete <= criteria.keys()
+    }
+    for key in JuryConflict.objects.filter(award=award).values_list("judge_id", "nominee_id"):
+        scores[key] = EXCUSED
+    # A finalist outside a judge's categories is not theirs to score, whatever they gave before.
+    for assignment in assignments:
+        scope = {category.pk for category in assignment.categories.all()}
+        for row in finalists:
+            if scope and row.category_id not in scope:
+                scores[assignment.user_id, row.nominee_id] = OUTSIDE
+    return ScoreSheet([a.user for a in assignments], finalists, scores)
 
 
 def blended_results(award: Award) -> dict[int, list[Blended]]:

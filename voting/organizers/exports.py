@@ -9,6 +9,7 @@ import csv
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from fractions import Fraction
 from functools import lru_cache
 
 from django.db.models import Count
@@ -21,6 +22,7 @@ from awards.roles import ORGANIZER, award_for_user_or_404
 from awards.stats_links import stats_path
 from laurel.lib.hashing import keyed_hash
 from laurel.lib.net import network_of
+from voting.jury.services import score_sheet
 from voting.models import Vote
 from voting.organizers.publication import award_blend
 from voting.organizers.views import organizer_access
@@ -117,20 +119,32 @@ def results_rows(award: Award) -> Iterator[list]:
     nominees = list(Nominee.objects.filter(award=award).select_related("category"))
     marks = published_marks(award)
     blend = award_blend(award)
-    yield RESULTS_HEADER + (JURY_HEADER if award.has_jury else [])
+    sheet = score_sheet(award) if award.has_jury else None
+    judges = sheet.judges if sheet else []
+    yield (
+        RESULTS_HEADER
+        + (JURY_HEADER if award.has_jury else [])
+        + [f"judge {judge.get_username()}" for judge in judges]
+    )
 
     def jury_cells(nominee: Nominee, scope: str) -> list:
         if not award.has_jury:
             return []
         place = blend.get(nominee.pk) if scope != "overall" else None
         if place is None:
-            return [""] * len(JURY_HEADER)
+            return [""] * (len(JURY_HEADER) + len(judges))
+        # Each judge's own score, out of 100; "excused" for a conflict of interest.
+        given = [
+            out_of_100(cell) if isinstance(cell, Fraction) else (cell or "")
+            for cell in sheet.row(nominee.pk)
+        ]
         return [
             place.judges,
             out_of_100(place.jury_score),
             place.jury_rank,
             out_of_100(place.blended),
             place.blended_rank,
+            *given,
         ]
 
     def rows(scope: str, members: list[Nominee]) -> Iterator[list]:

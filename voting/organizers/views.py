@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from awards.models import Award
 from awards.roles import ORGANIZER, award_for_user_or_404
 from laurel.lib.forms import form_error_list
+from voting.jury.services import score_sheet
 from voting.models import AuditEntry, Standing, Vote
 from voting.organizers.dashboard import CHART_HEIGHT, CHART_SLOT, award_dashboard, chart_bars
 from voting.organizers.publication import award_blend, publication_check, publication_publish
@@ -239,6 +240,28 @@ def _publish_review(
         "formula": award.results_formula,
     }
     return render(request, "admin/voting/results_publish.html", context, status=status)
+
+
+@require_safe
+@organizer_access(PUBLISH_PERMISSION)
+def jury_scores(request: HttpRequest, award_id: int) -> HttpResponse:
+    """Every judge's score for every finalist, as the blend averages them."""
+    award = organizer_award(request, award_id)
+    sheet = score_sheet(award)
+    by_category: dict[int, list] = {}
+    for row in sheet.finalists:
+        by_category.setdefault(row.category_id, []).append((row, sheet.row(row.nominee_id)))
+    context = {
+        **_admin_context(request, award, f"Jury scores: {award.name}"),
+        "judges": sheet.judges,
+        "categories": [
+            (category, by_category[category.pk])
+            for category in award.categories.all()
+            if category.pk in by_category
+        ],
+        "blend": award_blend(award),
+    }
+    return render(request, "admin/voting/jury_scores.html", context)
 
 
 @require_safe

@@ -22,3 +22,9 @@ def out_of_100(share) -> str:
 def judged_awards_of(user):
     """The awards this user judges, for the admin's home page."""
     return list(judged_awards(user).order_by("-voting_closes"))
+
+
+@register.filter
+def get_place(blend: dict, nominee_id: int):
+    """A finalist's place in the blend (nominee id -> Blended), or None."""
+    return blend.get(nominee_id)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 
 from awards.models import Award
-from voting.jury.services import scores_save
+from voting.jury.services import conflict_declare, scores_save
 from voting.models import AuditEntry, JuryConflict, JuryScore
 
 pytestmark = pytest.mark.django_db
@@ -173,3 +173,29 @@ def test_the_rules_state_the_formula_the_round_and_the_criteria(jury):
     assert "40% their share of the public vote" in text
     assert "60% the jury's score" in text
     assert "Expertise: 1 to 10, weight 3" in text and "Reach: 1 to 5, weight 1" in text
+
+
+def test_organizers_see_every_judges_score_and_the_csv_carries_them(jury, organizer):
+    scores_save(
+        award=jury.award,
+        judge=jury.judge,
+        nominee=jury.li,
+        scores={jury.expertise.pk: 10, jury.reach.pk: 1},
+        now=timezone.now(),
+    )
+    conflict_declare(
+        award=jury.award, judge=jury.second, nominee=jury.li, note="", now=timezone.now()
+    )
+    client = Client()
+    client.force_login(organizer)
+    page = client.get(f"/admin/results/{jury.award.pk}/jury/")
+    assert page.status_code == 200
+    row = strip_tags(page.text.split("李娜 Zhang", 1)[1].split("</tr>", 1)[0])
+    # Expertise 10/10 weighs 3, Reach 1/5 weighs 1: (3 + 0.2) / 4 = 80.
+    assert "80.0" in row and "Excused" in row
+    response = client.get(f"/admin/exports/{jury.award.pk}/results.csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    li = next(r for r in rows if r["scope"] == "Experts" and r["slug"] == "li-na-zhang")
+    assert (li["judge judge"], li["judge second"]) == ("80.000", "excused")
+    ada = next(r for r in rows if r["scope"] == "Experts" and r["slug"] == "ada-lovelace")
+    assert (ada["judge judge"], ada["judge second"]) == ("", "")
