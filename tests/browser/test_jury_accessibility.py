@@ -1,11 +1,14 @@
-"""axe-core in Chromium on the jury's pages, for a judge and for the organizer, on a desktop and
-a phone screen: no serious or critical violation."""
+"""axe-core in Chromium on the jury's pages, for a judge and for the organizer, and on the
+published results and integrity report, on a desktop and a phone screen: no serious or critical
+violation."""
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.browser.test_admin_accessibility import SCREENS, scan
+from voting.organizers.publication import publication_publish
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -54,4 +57,12 @@ def test_the_jurys_pages_have_no_serious_accessibility_violations(
     ):
         found += scan(page, live_server.url + path)
     desk.close()
+
+    # What the public reads once the blended results and the integrity report are out.
+    publication_publish(award=jury.award, by=organizer, at=timezone.now(), acknowledged=True)
+    public = browser.new_context(viewport=SCREENS[screen], locale="en-US")
+    page = public.new_page()
+    for path in (jury.award.get_absolute_url(), reverse("integrity-report", args=["sbia"])):
+        found += scan(page, live_server.url + path)
+    public.close()
     assert not found, "\n".join(found)
