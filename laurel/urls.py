@@ -38,6 +38,14 @@ admin_patterns = [
     path("two-factor/passkeys/", include("django_otp_webauthn.urls")),
     path("integrity/<int:award_id>/", integrity.integrity_review, name="integrity-review"),
     path("jury/", jury.jury_home, name="jury-home"),
+    # An invited judge sets their password here, from the link an organizer sent them.
+    path("jury/welcome/<uidb64>/<token>/", jury.jury_welcome, name="jury-welcome"),
+    path("results/<int:award_id>/judges/", organizers.jury_judges, name="jury-judges"),
+    path(
+        "results/<int:award_id>/judges/<int:staff_id>/remove/",
+        organizers.jury_judge_remove,
+        name="jury-judge-remove",
+    ),
     path("jury/<int:award_id>/", jury.jury_award, name="jury-award"),
     path("jury/<int:award_id>/nominees/<int:nominee_id>/", jury.jury_score, name="jury-score"),
     path("dashboard/<int:award_id>/", organizers.dashboard, name="award-dashboard"),

@@ -175,6 +175,9 @@ class AuditEntry(models.Model):
         # A judge's scores for a nominee, or their declared conflict of interest.
         SCORE = "score", "Jury score"
         CONFLICT = "conflict", "Conflict of interest declared"
+        # Organizers add judges to an award's jury, or take them off it.
+        INVITE_JUDGE = "invite_judge", "Judge invited"
+        REMOVE_JUDGE = "remove_judge", "Judge removed"
 
     created_at = models.DateTimeField(auto_now_add=True)
     award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="+")

@@ -53,6 +53,7 @@ def test_the_jurys_pages_have_no_serious_accessibility_violations(
         reverse("award-dashboard", args=[jury.award.pk]),
         reverse("results-review", args=[jury.award.pk]),
         reverse("jury-scores", args=[jury.award.pk]),
+        reverse("jury-judges", args=[jury.award.pk]),
         reverse("admin:awards_award_change", args=[jury.award.pk]),
     ):
         found += scan(page, live_server.url + path)

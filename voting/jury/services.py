@@ -14,17 +14,85 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils.text import slugify
 
 from awards.models import Award, AwardStaff, Category, Criterion, Nominee
+from awards.slugs import unique_slug
 from voting.jury.blend import Blended, Contender, Rubric, blend_category, judge_score
 from voting.models import AuditEntry, JuryConflict, JuryScore, Standing
 
 
 class JuryError(ValueError):
-    """A scoring refused, with a sentence the judge can act on."""
+    """A scoring or an invitation refused, with a sentence the judge or organizer can act on."""
+
+
+@dataclass(frozen=True)
+class Invitation:
+    staff: AwardStaff
+    # A new account, without a password until the judge sets one from the invitation link;
+    # False: an existing account, which signs in as it always has.
+    new_account: bool
+
+
+def _username_for(email: str) -> str:
+    User = get_user_model()
+    base = slugify(email.split("@", 1)[0])[:30] or "judge"
+    taken = set(User.objects.filter(username__startswith=base).values_list("username", flat=True))
+    return unique_slug(base, taken)
+
+
+@transaction.atomic
+def judge_invite(
+    *, award: Award, by: AbstractBaseUser, name: str, email: str, categories
+) -> Invitation:
+    """Gives the Judge role on `award` to the account with this email, creating it (staff,
+    no password yet) if there is none."""
+    User = get_user_model()
+    email = User.objects.normalize_email(email.strip())
+    user = User.objects.filter(email__iexact=email).order_by("pk").first()
+    new_account = user is None
+    if new_account:
+        first, _, last = name.strip().partition(" ")
+        user = User(username=_username_for(email), email=email, first_name=first, last_name=last)
+        user.set_unusable_password()
+    elif not user.is_active:
+        raise JuryError(f"The account for {email} is deactivated: a superuser can reactivate it.")
+    user.is_staff = True
+    user.save()
+    if AwardStaff.objects.filter(award=award, user=user).exists():
+        raise JuryError(f"{email} already has a role on this award.")
+    staff = AwardStaff.objects.create(award=award, user=user, role=AwardStaff.Role.JUDGE)
+    staff.categories.set(categories)
+    AuditEntry.objects.create(
+        award=award,
+        user=by,
+        action=AuditEntry.Action.INVITE_JUDGE,
+        detail={
+            "judge": user.pk,
+            "new_account": new_account,
+            "categories": sorted(category.pk for category in categories),
+        },
+    )
+    return Invitation(staff=staff, new_account=new_account)
+
+
+@transaction.atomic
+def judge_remove(*, staff: AwardStaff, by: AbstractBaseUser) -> None:
+    """Takes a judge off the jury; their scores stay on record (and in the audit log) but no
+    longer count."""
+    if staff.role != AwardStaff.Role.JUDGE:
+        raise JuryError("Only judges are taken off the jury here.")
+    AuditEntry.objects.create(
+        award=staff.award,
+        user=by,
+        action=AuditEntry.Action.REMOVE_JUDGE,
+        detail={"judge": staff.user_id},
+    )
+    staff.delete()
 
 
 def judge_assignment(user: AbstractBaseUser, award: Award) -> AwardStaff | None:

@@ -3,9 +3,11 @@ form for one finalist, made for a phone (the work is in voting.jury.services).""
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.views import PasswordResetConfirmView
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -210,3 +212,21 @@ def jury_score(request: HttpRequest, award_id: int, nominee_id: int) -> HttpResp
         open=award.jury_open(now),
     )
     return render(request, "admin/voting/jury_score.html", context, status=status)
+
+
+class JuryWelcome(PasswordResetConfirmView):
+    """An invited judge's first visit: they choose their password, then sign in (and, in real
+    mode, set up their second factor). The link works once, and for PASSWORD_RESET_TIMEOUT."""
+
+    template_name = "admin/voting/jury_welcome.html"
+    title = "Welcome to the jury"
+
+    def get_success_url(self) -> str:
+        return f"{reverse('admin:login')}?next={reverse('jury-home')}"
+
+    def form_valid(self, form):
+        messages.success(self.request, "Your password is set: sign in to score the finalists.")
+        return super().form_valid(form)
+
+
+jury_welcome = JuryWelcome.as_view()

@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='auditentry',
             name='action',
-            field=models.CharField(choices=[('quarantine', 'Quarantine'), ('void', 'Void'), ('restore', 'Restore'), ('auto_quarantine', 'Held automatically'), ('burst', 'Burst flagged'), ('hide_nominees', 'Hide nominees'), ('show_nominees', 'Show nominees'), ('revoke_stats', 'Revoke stats links'), ('delete', 'Delete'), ('publish', 'Publish results'), ('republish', 'Re-publish results'), ('reduce', 'Reduce voter data (retention)'), ('score', 'Jury score'), ('conflict', 'Conflict of interest declared')], max_length=20),
+            field=models.CharField(choices=[('quarantine', 'Quarantine'), ('void', 'Void'), ('restore', 'Restore'), ('auto_quarantine', 'Held automatically'), ('burst', 'Burst flagged'), ('hide_nominees', 'Hide nominees'), ('show_nominees', 'Show nominees'), ('revoke_stats', 'Revoke stats links'), ('delete', 'Delete'), ('publish', 'Publish results'), ('republish', 'Re-publish results'), ('reduce', 'Reduce voter data (retention)'), ('score', 'Jury score'), ('conflict', 'Conflict of interest declared'), ('invite_judge', 'Judge invited'), ('remove_judge', 'Judge removed')], max_length=20),
         ),
         migrations.CreateModel(
             name='JuryConflict',

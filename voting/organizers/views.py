@@ -5,21 +5,26 @@ voting.standings.results)."""
 from functools import wraps
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.auth.tokens import default_token_generator
 from django.contrib.messages.storage.base import Message
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from awards.models import Award
+from awards.models import Award, AwardStaff
 from awards.roles import ORGANIZER, award_for_user_or_404
 from laurel.lib.forms import form_error_list
-from voting.jury.services import score_sheet
+from voting.jury.services import JuryError, judge_invite, judge_remove, score_sheet
 from voting.models import AuditEntry, Standing, Vote
 from voting.organizers.dashboard import CHART_HEIGHT, CHART_SLOT, award_dashboard, chart_bars
 from voting.organizers.publication import award_blend, publication_check, publication_publish
@@ -240,6 +245,83 @@ def _publish_review(
         "formula": award.results_formula,
     }
     return render(request, "admin/voting/results_publish.html", context, status=status)
+
+
+class InviteForm(forms.Form):
+    name = forms.CharField(label="Judge's name", max_length=150)
+    email = forms.EmailField(label="Email")
+    categories = forms.ModelMultipleChoiceField(
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: every category.",
+    )
+
+    def __init__(self, *args, award: Award, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["categories"].queryset = award.categories.all()
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@organizer_access(PUBLISH_PERMISSION)
+def jury_judges(request: HttpRequest, award_id: int) -> HttpResponse:
+    """The award's judges, and an invitation for one more: a new account gets a link to set
+    its password, to be sent to the judge."""
+    award = organizer_award(request, award_id)
+    form = InviteForm(request.POST or None, award=award)
+    invitation, link, errors, status = None, "", [], 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                invitation = judge_invite(
+                    award=award,
+                    by=request.user,
+                    name=form.cleaned_data["name"],
+                    email=form.cleaned_data["email"],
+                    categories=form.cleaned_data["categories"],
+                )
+            except JuryError as error:
+                errors, status = [str(error)], 409
+            else:
+                user = invitation.staff.user
+                if invitation.new_account:
+                    uid = urlsafe_base64_encode(force_bytes(user.pk))
+                    token = default_token_generator.make_token(user)
+                    link = request.build_absolute_uri(reverse("jury-welcome", args=[uid, token]))
+                form = InviteForm(award=award)
+        else:
+            errors, status = form_error_list(form), 400
+    judges = (
+        AwardStaff.objects.filter(award=award, role=AwardStaff.Role.JUDGE)
+        .select_related("user")
+        .prefetch_related("categories")
+        .order_by("user__username")
+    )
+    context = {
+        **_admin_context(request, award, f"Judges: {award.name}"),
+        "form": form,
+        "judges": judges,
+        "invitation": invitation,
+        "link": link,
+        "link_days": settings.PASSWORD_RESET_TIMEOUT // 86400,
+        "errors": errors,
+    }
+    response = render(request, "admin/voting/jury_judges.html", context, status=status)
+    if link:  # the admin already says never_cache; the link is a key, so no Referer either
+        response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@require_http_methods(["POST"])
+@organizer_access(PUBLISH_PERMISSION)
+def jury_judge_remove(request: HttpRequest, award_id: int, staff_id: int) -> HttpResponse:
+    award = organizer_award(request, award_id)
+    staff = get_object_or_404(AwardStaff, pk=staff_id, award=award, role=AwardStaff.Role.JUDGE)
+    judge_remove(staff=staff, by=request.user)
+    messages.success(
+        request, f"{staff.user.get_full_name() or staff.user.get_username()} is off the jury."
+    )
+    return redirect("jury-judges", award_id=award.pk)
 
 
 @require_safe
