@@ -98,3 +98,37 @@ def test_an_organizer_publishes_blended_results_on_a_phone(phone, live_server, j
     expect(page.locator("table.integrity-report")).to_contain_text("Experts")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=SCREENSHOTS / "integrity-report-phone.png", full_page=True)
+
+
+def test_an_invited_judge_sets_a_password_from_the_link_and_lands_on_their_finalists(
+    phone, live_server, jury, organizer
+):
+    page = phone.new_page()
+    judges = reverse("jury-judges", args=[jury.award.pk])
+    page.goto(f"{live_server.url}{reverse('admin:login')}?next={judges}")
+    sign_in(page, "organizer", "pw-organizer")
+    page.get_by_label("Judge's name").fill("Søren Wójcik")
+    page.get_by_label("Email").fill("soren@example.com")
+    page.get_by_label("Experts").check()
+    page.get_by_role("button", name="Invite").click()
+    link = page.get_by_label("Invitation link").input_value()
+    assert link.startswith(live_server.url + "/admin/jury/welcome/")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "jury-invite-phone.png", full_page=True)
+    wide = page.evaluate(
+        "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 391)"
+        ".map(e => e.tagName + '.' + e.className + '#' + e.id).slice(0, 8)"
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, wide
+
+    judge = phone.browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
+    welcome = judge.new_page()
+    welcome.goto(link)
+    expect(welcome.get_by_text("Welcome, Søren Wójcik")).to_be_visible()
+    welcome.get_by_label("Password:", exact=True).fill("a long pass phrase for the jury")
+    welcome.get_by_label("Password again:").fill("a long pass phrase for the jury")
+    welcome.get_by_role("button", name="Set my password").click()
+    sign_in(welcome, "soren", "a long pass phrase for the jury")
+    expect(welcome.get_by_text("0 of 3")).to_be_visible()  # Experts' finalists only
+    expect(welcome.get_by_role("link", name="Chatty")).to_have_count(0)
+    judge.close()
