@@ -4,6 +4,7 @@ existing account just gains the role; removing a judge takes their scores out of
 import re
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
@@ -53,7 +54,11 @@ def test_a_new_judge_sets_a_password_from_the_link_and_signs_in(desk, jury):
     )
     assert "sign in to score the finalists" in done.text
     assert judge.login(username="soren", password=password)
-    assert judge.get(f"/admin/jury/{jury.award.pk}/").status_code == 200
+    finalists = judge.get(f"/admin/jury/{jury.award.pk}/")
+    if settings.STAFF_TWO_FACTOR:  # real mode: a judge's second factor comes first
+        assert finalists.status_code == 302 and "/admin/two-factor/" in finalists["Location"]
+    else:
+        assert finalists.status_code == 200
     # The link works once.
     assert "used already" in Client().get(link, follow=True).text
 
