@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.page_bench import AWARD, BARE, CROWD_LUA, beat, seed_votes
-from bench.stack import ROOT, Stack, arguments, save_results
+from bench.stack import ROOT, Stack, arguments, medians, problems_of, save_results
 from deploy.local_nginx import LocalNginx
 
 TARGET = 0.50
@@ -101,12 +101,8 @@ def main() -> int:
                         ratios[name].append(pair[1] / pair[0])
             stop.set()
         problems = [f"server log: {line}" for line in stack.errors()[:20]]
-    for name, measured in runs.items():
-        problems += [
-            f"{name} run {i}: {p}" for i, run in enumerate(measured) for p in run["problems"]
-        ]
-    keys = ("rps", "p50_ms", "p99_ms")
-    median = {n: {k: statistics.median(r[k] for r in runs[n]) for k in keys} for n in runs}
+    problems += problems_of(runs)
+    median = {name: medians(measured) for name, measured in runs.items()}
     share = {name: statistics.median(each) for name, each in ratios.items()}
     recorded = recorded_nominee_share()
     nominee_kept = recorded is None or share["nominee page"] >= recorded - SHARE_SLACK

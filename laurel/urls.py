@@ -51,7 +51,7 @@ admin_patterns = [
     path("dashboard/<int:award_id>/", organizers.dashboard, name="award-dashboard"),
     path("results/<int:award_id>/", organizers.results, name="results-review"),
     path("results/<int:award_id>/publish/", organizers.publish, name="results-publish"),
-    path("results/<int:award_id>/jury/", organizers.jury_scores, name="jury-scores"),
+    path("results/<int:award_id>/jury/", organizers.judges_scores, name="jury-scores"),
     path(
         "results/<int:award_id>/categories/<int:category_id>/",
         organizers.results_category,

@@ -16,6 +16,7 @@ from tests.ballots import votes_for
 from tests.factories import AwardFactory, CategoryFactory, NomineeFactory
 from voting.integrity.limits import PREFIX as LIMITS_PREFIX
 from voting.integrity.limits import limits_reset
+from voting.jury.services import scores_save
 from voting.standings.pages import forget_page_versions
 from voting.standings.services import standings_recompute
 from voting.standings.tasks import recent_nudges
@@ -143,6 +144,23 @@ class Jury:
     reach: Criterion
     judge: object
     second: object
+
+    def score(self, judge, nominee, expertise: int, reach: int, *, now=None):
+        """`judge`'s scores for `nominee`: Expertise out of 10, Reach out of 5."""
+        return scores_save(
+            award=self.award,
+            judge=judge,
+            nominee=nominee,
+            scores={self.expertise.pk: expertise, self.reach.pk: reach},
+            now=now or timezone.now(),
+        )
+
+    def score_all(self) -> None:
+        """Both judges agree: 李娜 Zhang first, Chatty next, Ada Lovelace, Søren Wójcik last."""
+        marks = {self.soren: (2, 1), self.li: (10, 5), self.ada: (5, 3), self.chatty: (6, 3)}
+        for judge in (self.judge, self.second):
+            for nominee, (expertise, reach) in marks.items():
+                self.score(judge, nominee, expertise, reach)
 
 
 @pytest.fixture

@@ -4,11 +4,9 @@ organizer publishes results that blend the public vote and the jury."""
 import pytest
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
-from voting.jury.services import scores_save
 from voting.models import AuditEntry, JuryScore, PublishedResult
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -56,13 +54,7 @@ def test_a_judge_scores_a_finalist_on_a_phone(phone, live_server, jury):
 
 
 def test_an_organizer_publishes_blended_results_on_a_phone(phone, live_server, jury, organizer):
-    marks = {jury.soren: (2, 1), jury.li: (10, 5), jury.ada: (5, 3), jury.chatty: (6, 3)}
-    for judge in (jury.judge, jury.second):
-        for nominee, (expertise, reach) in marks.items():
-            scores = {jury.expertise.pk: expertise, jury.reach.pk: reach}
-            scores_save(
-                award=jury.award, judge=judge, nominee=nominee, scores=scores, now=timezone.now()
-            )
+    jury.score_all()
     page = phone.new_page()
     results = reverse("results-review", args=[jury.award.pk])
     page.goto(f"{live_server.url}{reverse('admin:login')}?next={results}")

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import psycopg
 
+from deploy.local_nginx import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 # The newest server installed, as Debian lays them out (/usr/lib/postgresql/<major>/bin).
@@ -38,12 +40,6 @@ PG_BIN = max(
 )
 # Issued this long before they are sent, so that no vote looks faster than a person reads.
 READ_FOR = timedelta(seconds=5)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_for_port(port: int, timeout: float = 30) -> None:

@@ -76,6 +76,16 @@ def _figures(votes: QuerySet[Vote]) -> dict:
     }
 
 
+def with_family_labels(figures: dict) -> dict:
+    """The figures with their held and void votes as (label, votes) pairs, the kinds with none
+    left out, as the report and a nominee's toolkit list them."""
+    return {
+        **figures,
+        "held_families": [(FAMILIES[k], n) for k, n in figures["held_by_family"].items() if n],
+        "void_families": [(FAMILIES[k], n) for k, n in figures["void_by_family"].items() if n],
+    }
+
+
 def integrity_report(award: Award, *, now: datetime) -> dict:
     """The report as it stands now: figures for the award and each of its categories, the rules
     in force, and when the standings were frozen."""

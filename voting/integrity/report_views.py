@@ -8,7 +8,7 @@ from django.views.decorators.http import require_safe
 
 from awards.lookups import get_award_or_404
 from laurel.lib.responses import shared_page
-from voting.integrity.report import published_integrity_report
+from voting.integrity.report import published_integrity_report, with_family_labels
 
 
 @shared_page
@@ -20,11 +20,10 @@ def integrity_report_page(request: HttpRequest, award_slug: str) -> HttpResponse
     if report is None:
         raise Http404("The integrity report is published with the results.")
     figures = report.figures
-    families = figures["families"]
-    rows = [{"name": "All categories", **figures["totals"]}, *figures["categories"]]
-    for row in rows:
-        row["held_families"] = [(families[key], n) for key, n in row["held_by_family"].items() if n]
-        row["void_families"] = [(families[key], n) for key, n in row["void_by_family"].items() if n]
+    rows = [
+        with_family_labels(row)
+        for row in [{"name": "All categories", **figures["totals"]}, *figures["categories"]]
+    ]
     context = {
         "award": award,
         "now": now,

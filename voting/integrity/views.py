@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from awards.models import Award, Nominee
 from awards.roles import MODERATOR, award_for_user_or_404
+from laurel.lib.admin_pages import admin_page_context
 from laurel.lib.forms import form_error_list
 from voting.integrity.bursts import burst_flags
 from voting.integrity.review import (
@@ -162,7 +163,7 @@ def _act(request: HttpRequest, award: Award) -> HttpResponse:
     if not data["confirmed"]:
         changing = cluster_votes_to_change(**cluster, status=status).count()
         context = {
-            **_admin_context(request, award, "Confirm the change"),
+            **admin_page_context(request, "Confirm the change", award=award),
             "data": data,
             "since": since,
             "until": until,
@@ -192,12 +193,6 @@ def _cluster_label(award: Award, dimension: str, value: str) -> str:
     return value or "(blank)"
 
 
-def _admin_context(request: HttpRequest, award: Award, title: str) -> dict:
-    # No navigation sidebar: the cluster tables need the width.
-    context = {**admin.site.each_context(request), "is_nav_sidebar_enabled": False}
-    return {**context, "title": title, "award": award}
-
-
 def _page(
     request: HttpRequest,
     award: Award,
@@ -218,7 +213,7 @@ def _page(
         initial={"window": window, "nominee": nominee}, award=award, auto_id="filter-%s"
     )
     context = {
-        **_admin_context(request, award, f"Integrity review: {award.name}"),
+        **admin_page_context(request, f"Integrity review: {award.name}", award=award),
         "filter_form": filter_form,
         "errors": errors,
         "errors_intro": errors_intro,

@@ -216,6 +216,68 @@ def conflict_declare(
     )
 
 
+@dataclass(frozen=True)
+class JuryScores:
+    """What the jury has given, as it counts now: the award's current judges with their
+    categories (none: all), and each judge's complete scores (every criterion) for finalists
+    in their categories, and their conflicts. The one reading progress, the score sheet and
+    the blend all start from."""
+
+    rubric: list[Rubric]
+    finalists: list[Standing]
+    assignments: list[AwardStaff]
+    # (judge id, nominee id) -> criterion id -> score
+    given: dict[tuple[int, int], dict[int, int]]
+    excused: set[tuple[int, int]]
+
+    def state(self, judge_id: int, nominee_id: int) -> str:
+        if (judge_id, nominee_id) in self.excused:
+            return EXCUSED
+        return SCORED if (judge_id, nominee_id) in self.given else TO_SCORE
+
+
+EXCUSED, SCORED, TO_SCORE, OUTSIDE = "excused", "scored", "to score", "outside"
+
+
+def in_scope(assignment: AwardStaff, category_id: int) -> bool:
+    chosen = {category.pk for category in assignment.categories.all()}  # prefetched
+    return not chosen or category_id in chosen
+
+
+def jury_scores(award: Award, *, judge: AbstractBaseUser | None = None) -> JuryScores:
+    """Four queries and a prefetch, whatever the jury's size; one judge's only, if given."""
+    rubric = [Rubric(item.pk, item.weight, item.scale) for item in rubric_of(award)]
+    finalists = list(jury_finalists(award))
+    assignments = AwardStaff.objects.filter(award=award, role=AwardStaff.Role.JUDGE)
+    if judge is not None:
+        assignments = assignments.filter(user=judge)
+    assignments = list(
+        assignments.select_related("user").prefetch_related("categories").order_by("user__username")
+    )
+    by_pk = {assignment.user_id: assignment for assignment in assignments}
+    category_of = {row.nominee_id: row.category_id for row in finalists}
+    given: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
+    for judge_id, nominee_id, criterion_id, score in JuryScore.objects.filter(
+        award=award, judge__in=list(by_pk), nominee__in=list(category_of)
+    ).values_list("judge_id", "nominee_id", "criterion_id", "score"):
+        # A judge taken off a category takes their scores there with them.
+        if in_scope(by_pk[judge_id], category_of[nominee_id]):
+            given[judge_id, nominee_id][criterion_id] = score
+    complete = {item.criterion_id for item in rubric}
+    excused = set(
+        JuryConflict.objects.filter(award=award, judge__in=list(by_pk)).values_list(
+            "judge_id", "nominee_id"
+        )
+    )
+    return JuryScores(
+        rubric=rubric,
+        finalists=finalists,
+        assignments=assignments,
+        given={key: c for key, c in given.items() if complete and complete <= c.keys()},
+        excused=excused,
+    )
+
+
 @dataclass
 class JudgeProgress:
     judge: AbstractBaseUser
@@ -247,37 +309,19 @@ class JuryProgress:
 
 def jury_progress(award: Award) -> JuryProgress:
     """Each judge's finalists to score, scored (every criterion) and excused."""
-    criteria = award.criteria.count()
+    jury = jury_scores(award)
     progress = JuryProgress()
-    assignments = (
-        AwardStaff.objects.filter(award=award, role=AwardStaff.Role.JUDGE)
-        .select_related("user")
-        .prefetch_related("categories")
-        .order_by("user__username")
-    )
-    finalists = list(jury_finalists(award).values_list("nominee_id", "category_id"))
-    counts = defaultdict(int)
-    for judge_id, nominee_id in JuryScore.objects.filter(award=award).values_list(
-        "judge_id", "nominee_id"
-    ):
-        counts[judge_id, nominee_id] += 1
-    excused = set(JuryConflict.objects.filter(award=award).values_list("judge_id", "nominee_id"))
-    for assignment in assignments:
-        categories = {category.pk for category in assignment.categories.all()}
-        mine = [pk for pk, category in finalists if not categories or category in categories]
-        judge = JudgeProgress(judge=assignment.user, expected=len(mine))
-        for nominee_id in mine:
-            key = (assignment.user_id, nominee_id)
-            if key in excused:
-                judge.excused += 1
-            elif criteria and counts[key] >= criteria:
-                judge.scored += 1
+    for assignment in jury.assignments:
+        judge = JudgeProgress(judge=assignment.user)
+        for row in jury.finalists:
+            if not in_scope(assignment, row.category_id):
+                continue
+            judge.expected += 1
+            state = jury.state(assignment.user_id, row.nominee_id)
+            judge.scored += state == SCORED
+            judge.excused += state == EXCUSED
         progress.judges.append(judge)
     return progress
-
-
-EXCUSED = "excused"
-OUTSIDE = "outside"
 
 
 @dataclass
@@ -294,67 +338,33 @@ class ScoreSheet:
         return [self.scores.get((judge.pk, nominee_id)) for judge in self.judges]
 
 
-def score_sheet(award: Award) -> ScoreSheet:
-    rubric = [Rubric(item.pk, item.weight, item.scale) for item in rubric_of(award)]
-    finalists = list(jury_finalists(award))
-    assignments = list(
-        AwardStaff.objects.filter(award=award, role=AwardStaff.Role.JUDGE)
-        .select_related("user")
-        .prefetch_related("categories")
-        .order_by("user__username")
-    )
-    given: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
-    for judge_id, nominee_id, criterion_id, score in JuryScore.objects.filter(
-        award=award
-    ).values_list("judge_id", "nominee_id", "criterion_id", "score"):
-        given[judge_id, nominee_id][criterion_id] = score
-    complete = {item.criterion_id for item in rubric}
+def score_sheet(award: Award, jury: JuryScores | None = None) -> ScoreSheet:
+    jury = jury or jury_scores(award)
     scores: dict[tuple[int, int], Fraction | str] = {
-        key: judge_score(criteria, rubric)
-        for key, criteria in given.items()
-        if complete and complete <= criteria.keys()
+        key: judge_score(criteria, jury.rubric) for key, criteria in jury.given.items()
     }
-    for key in JuryConflict.objects.filter(award=award).values_list("judge_id", "nominee_id"):
-        scores[key] = EXCUSED
-    # A finalist outside a judge's categories is not theirs to score, whatever they gave before.
-    for assignment in assignments:
-        scope = {category.pk for category in assignment.categories.all()}
-        for row in finalists:
-            if scope and row.category_id not in scope:
+    scores.update(dict.fromkeys(jury.excused, EXCUSED))
+    for assignment in jury.assignments:
+        for row in jury.finalists:
+            if not in_scope(assignment, row.category_id):
                 scores[assignment.user_id, row.nominee_id] = OUTSIDE
-    return ScoreSheet([a.user for a in assignments], finalists, scores)
+    return ScoreSheet([a.user for a in jury.assignments], jury.finalists, scores)
 
 
-def blended_results(award: Award) -> dict[int, list[Blended]]:
+def blended_results(award: Award, jury: JuryScores | None = None) -> dict[int, list[Blended]]:
     """Each category's finalists blended by the award's formula: category id -> rows in blended
     order. Only complete scores count (a judge who scored every criterion)."""
-    rubric = [Rubric(item.pk, item.weight, item.scale) for item in rubric_of(award)]
-    finalists = list(jury_finalists(award))
-    category_of = {row.nominee_id: row.category_id for row in finalists}
-    # Only the award's judges as they stand count, each for their categories as they stand: a
-    # judge removed from the jury, or from a category, takes their scores there with them.
-    judges: dict[int, set[int]] = {}
-    for assignment in AwardStaff.objects.filter(
-        award=award, role=AwardStaff.Role.JUDGE
-    ).prefetch_related("categories"):
-        judges[assignment.user_id] = {category.pk for category in assignment.categories.all()}
-    by_judge: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
-    for judge_id, nominee_id, criterion_id, score in JuryScore.objects.filter(
-        award=award, nominee__in=list(category_of), judge__in=list(judges)
-    ).values_list("judge_id", "nominee_id", "criterion_id", "score"):
-        scope = judges[judge_id]
-        if not scope or category_of[nominee_id] in scope:
-            by_judge[judge_id, nominee_id][criterion_id] = score
-    complete = {item.criterion_id for item in rubric}
+    jury = jury or jury_scores(award)
     scores: dict[int, list[dict[int, int]]] = defaultdict(list)
-    for (_judge, nominee_id), given in sorted(by_judge.items()):
-        if complete <= given.keys():
-            scores[nominee_id].append(given)
+    for (_judge, nominee_id), given in sorted(jury.given.items()):
+        scores[nominee_id].append(given)
     contenders: dict[int, list[Contender]] = defaultdict(list)
-    for row in finalists:
+    for row in jury.finalists:
         contender = Contender(row.nominee_id, row.votes, tuple(scores[row.nominee_id]))
         contenders[row.category_id].append(contender)
     return {
-        category_id: blend_category(entries, rubric, jury_weight_percent=award.jury_weight_percent)
+        category_id: blend_category(
+            entries, jury.rubric, jury_weight_percent=award.jury_weight_percent
+        )
         for category_id, entries in contenders.items()
     }

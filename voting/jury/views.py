@@ -12,13 +12,17 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
 from awards.models import Award, AwardStaff, Criterion
+from laurel.lib.admin_pages import admin_page_context
 from voting.jury.services import (
+    TO_SCORE,
     JuryError,
     assignment_categories,
     conflict_declare,
+    in_scope,
     judge_assignment,
     judged_awards,
     jury_finalists,
+    jury_scores,
     rubric_of,
     scores_save,
 )
@@ -40,11 +44,6 @@ def _assignment_or_404(request: HttpRequest, award_id: int) -> AwardStaff:
     return assignment
 
 
-def _context(request: HttpRequest, title: str, **extra) -> dict:
-    context = {**admin.site.each_context(request), "is_nav_sidebar_enabled": False}
-    return {**context, "title": title, **extra}
-
-
 @require_safe
 @judge_access
 def jury_home(request: HttpRequest) -> HttpResponse:
@@ -54,7 +53,9 @@ def jury_home(request: HttpRequest) -> HttpResponse:
     if len(awards) == 1:
         return redirect("jury-award", award_id=awards[0].pk)
     return render(
-        request, "admin/voting/jury_home.html", _context(request, "Your juries", awards=awards)
+        request,
+        "admin/voting/jury_home.html",
+        admin_page_context(request, "Your juries", awards=awards),
     )
 
 
@@ -64,33 +65,19 @@ def jury_award(request: HttpRequest, award_id: int) -> HttpResponse:
     assignment = _assignment_or_404(request, award_id)
     award = assignment.award
     now = timezone.now()
-    finalists = list(jury_finalists(award, assignment_categories(assignment)))
-    criteria = len(rubric_of(award))
-    scored: dict[int, int] = {}
-    for nominee_id in JuryScore.objects.filter(judge=request.user, award=award).values_list(
-        "nominee_id", flat=True
-    ):
-        scored[nominee_id] = scored.get(nominee_id, 0) + 1
-    excused = set(
-        JuryConflict.objects.filter(judge=request.user, award=award).values_list(
-            "nominee_id", flat=True
-        )
-    )
-    rows = []
-    for row in finalists:
-        if row.nominee_id in excused:
-            state = "excused"
-        elif criteria and scored.get(row.nominee_id, 0) >= criteria:
-            state = "scored"
-        else:
-            state = "to score"
-        rows.append({"row": row, "state": state})
-    context = _context(
+    jury = jury_scores(award, judge=request.user)
+    mine = jury.assignments[0]  # this judge's, its categories prefetched
+    rows = [
+        {"row": row, "state": jury.state(request.user.pk, row.nominee_id)}
+        for row in jury.finalists
+        if in_scope(mine, row.category_id)
+    ]
+    context = admin_page_context(
         request,
         f"Jury: {award.name}",
         award=award,
         rows=rows,
-        done=sum(1 for row in rows if row["state"] != "to score"),
+        done=sum(1 for row in rows if row["state"] != TO_SCORE),
         now=now,
         open=award.jury_open(now),
         formula=award.results_formula,
@@ -199,7 +186,7 @@ def jury_score(request: HttpRequest, award_id: int, nominee_id: int) -> HttpResp
                 errors, status = [str(error)], 409
         else:
             errors, status = [e for e in form.non_field_errors()], 400
-    context = _context(
+    context = admin_page_context(
         request,
         f"Score {nominee.name}",
         award=award,

@@ -22,7 +22,7 @@ from awards.roles import ORGANIZER, award_for_user_or_404
 from awards.stats_links import stats_path
 from laurel.lib.hashing import keyed_hash
 from laurel.lib.net import network_of
-from voting.jury.services import score_sheet
+from voting.jury.services import jury_scores, score_sheet
 from voting.models import Vote
 from voting.organizers.publication import award_blend
 from voting.organizers.views import organizer_access
@@ -118,8 +118,9 @@ def results_rows(award: Award) -> Iterator[list]:
         tally[nominee_id][status] = votes
     nominees = list(Nominee.objects.filter(award=award).select_related("category"))
     marks = published_marks(award)
-    blend = award_blend(award)
-    sheet = score_sheet(award) if award.has_jury else None
+    jury = jury_scores(award) if award.has_jury else None
+    blend = award_blend(award, jury)
+    sheet = score_sheet(award, jury) if jury else None
     judges = sheet.judges if sheet else []
     yield (
         RESULTS_HEADER

@@ -10,16 +10,17 @@ from django.utils import timezone
 from awards.models import Award
 from voting.integrity.report import integrity_report_publish
 from voting.jury.blend import Blended
-from voting.jury.services import blended_results, jury_progress
+from voting.jury.services import JuryScores, blended_results, jury_progress
 from voting.models import AuditEntry
 from voting.standings.results import PublishCheck, publish_check, results_publish
 
 
-def award_blend(award: Award) -> dict[int, Blended]:
+def award_blend(award: Award, jury: JuryScores | None = None) -> dict[int, Blended]:
     """Every finalist's place in the blend: nominee id -> Blended; empty without a jury."""
     if not award.has_jury:
         return {}
-    return {row.nominee_id: row for rows in blended_results(award).values() for row in rows}
+    blended = blended_results(award, jury)
+    return {row.nominee_id: row for rows in blended.values() for row in rows}
 
 
 def jury_pending(award: Award) -> int:

@@ -23,8 +23,9 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from awards.models import Award, AwardStaff
 from awards.roles import ORGANIZER, award_for_user_or_404
+from laurel.lib.admin_pages import admin_page_context
 from laurel.lib.forms import form_error_list
-from voting.jury.services import JuryError, judge_invite, judge_remove, score_sheet
+from voting.jury.services import JuryError, judge_invite, judge_remove, jury_scores, score_sheet
 from voting.models import AuditEntry, Standing, Vote
 from voting.organizers.dashboard import CHART_HEIGHT, CHART_SLOT, award_dashboard, chart_bars
 from voting.organizers.publication import award_blend, publication_check, publication_publish
@@ -77,11 +78,6 @@ def organizer_award(request: HttpRequest, award_id: int) -> Award:
     return award_for_user_or_404(request, award_id, role=ORGANIZER)
 
 
-def _admin_context(request: HttpRequest, award: Award, title: str) -> dict:
-    context = {**admin.site.each_context(request), "is_nav_sidebar_enabled": False}
-    return {**context, "title": title, "award": award}
-
-
 @require_safe
 @organizer_access(DASHBOARD_PERMISSION)
 def dashboard(request: HttpRequest, award_id: int) -> HttpResponse:
@@ -89,7 +85,7 @@ def dashboard(request: HttpRequest, award_id: int) -> HttpResponse:
     now = timezone.now()
     board = award_dashboard(award=award, now=now)
     context = {
-        **_admin_context(request, award, f"Dashboard: {award.name}"),
+        **admin_page_context(request, f"Dashboard: {award.name}", award=award),
         "board": board,
         "bars": chart_bars(board.hours),
         "chart_width": max(len(board.hours), 1) * CHART_SLOT,
@@ -230,7 +226,7 @@ def _publish_review(
             mark = mark or ("Finalist" if row.nominee_id in finalists else "")
             shown.append({"row": row, "mark": mark, "blend": blend.get(row.nominee_id)})
     context = {
-        **_admin_context(request, award, f"Publish the results: {award.name}"),
+        **admin_page_context(request, f"Publish the results: {award.name}", award=award),
         "form": form,
         "check": check,
         "errors": errors,
@@ -298,7 +294,7 @@ def jury_judges(request: HttpRequest, award_id: int) -> HttpResponse:
         .order_by("user__username")
     )
     context = {
-        **_admin_context(request, award, f"Judges: {award.name}"),
+        **admin_page_context(request, f"Judges: {award.name}", award=award),
         "form": form,
         "judges": judges,
         "invitation": invitation,
@@ -326,22 +322,24 @@ def jury_judge_remove(request: HttpRequest, award_id: int, staff_id: int) -> Htt
 
 @require_safe
 @organizer_access(PUBLISH_PERMISSION)
-def jury_scores(request: HttpRequest, award_id: int) -> HttpResponse:
+def judges_scores(request: HttpRequest, award_id: int) -> HttpResponse:
     """Every judge's score for every finalist, as the blend averages them."""
     award = organizer_award(request, award_id)
-    sheet = score_sheet(award)
+    jury = jury_scores(award)
+    sheet = score_sheet(award, jury)
+    blend = award_blend(award, jury)
     by_category: dict[int, list] = {}
     for row in sheet.finalists:
-        by_category.setdefault(row.category_id, []).append((row, sheet.row(row.nominee_id)))
+        place = blend.get(row.nominee_id)
+        by_category.setdefault(row.category_id, []).append((row, sheet.row(row.nominee_id), place))
     context = {
-        **_admin_context(request, award, f"Jury scores: {award.name}"),
+        **admin_page_context(request, f"Jury scores: {award.name}", award=award),
         "judges": sheet.judges,
         "categories": [
             (category, by_category[category.pk])
             for category in award.categories.all()
             if category.pk in by_category
         ],
-        "blend": award_blend(award),
     }
     return render(request, "admin/voting/jury_scores.html", context)
 
@@ -355,7 +353,7 @@ def results_category(request: HttpRequest, award_id: int, category_id: int) -> H
     rows = final_standings(award).filter(category=category).order_by("category_position")
     page = Paginator(rows, CATEGORY_ROWS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
-        **_admin_context(request, award, f"Results: {category.name}"),
+        **admin_page_context(request, f"Results: {category.name}", award=award),
         "category": category,
         "page": page,
     }
@@ -411,7 +409,7 @@ def _results_page(
         for category in award.categories.all()
     ]
     context = {
-        **_admin_context(request, award, f"Results: {award.name}"),
+        **admin_page_context(request, f"Results: {award.name}", award=award),
         "now": now,
         "closed": now >= award.voting_closes,
         "published": award.results_frozen_at is not None,

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_safe
 
 from awards.lookups import get_nominee_or_404
 from awards.stats_links import stats_token_valid
-from voting.integrity.report import FAMILIES, nominee_integrity
+from voting.integrity.report import nominee_integrity, with_family_labels
 from voting.sharing.stats import ChannelVotes, DayVotes, nominee_stats
 from voting.sharing.toolkit import badge_alt, badge_embed_html, nominee_links, share_texts
 from voting.standings.public import public_standing
@@ -60,13 +60,7 @@ def toolkit(request: HttpRequest, award_slug: str, nominee_slug: str, token: str
     # tell a nominee's helpers which of their methods were caught.
     integrity = None
     if now >= nominee.award.voting_closes:
-        integrity = nominee_integrity(nominee.pk)
-        integrity["held_families"] = [
-            (FAMILIES[key], n) for key, n in integrity["held_by_family"].items() if n
-        ]
-        integrity["void_families"] = [
-            (FAMILIES[key], n) for key, n in integrity["void_by_family"].items() if n
-        ]
+        integrity = with_family_labels(nominee_integrity(nominee.pk))
     context = {
         "integrity": integrity,
         "award": nominee.award,

@@ -8,24 +8,10 @@ from django.test import Client
 from django.utils import timezone
 from django.utils.html import strip_tags
 
-from voting.jury.services import scores_save
 from voting.models import IntegrityReport, PublishedResult
 from voting.organizers.publication import publication_check, publication_publish
 
 pytestmark = pytest.mark.django_db
-
-
-def all_scored(jury):
-    marks = {jury.soren: (2, 1), jury.li: (10, 5), jury.ada: (5, 3), jury.chatty: (6, 3)}
-    for judge in (jury.judge, jury.second):
-        for nominee, (expertise, reach) in marks.items():
-            scores_save(
-                award=jury.award,
-                judge=judge,
-                nominee=nominee,
-                scores={jury.expertise.pk: expertise, jury.reach.pk: reach},
-                now=timezone.now(),
-            )
 
 
 def publish(jury, organizer, **extra):
@@ -37,12 +23,12 @@ def test_missing_scores_and_an_open_round_are_warnings_before_publishing(jury):
     check = publication_check(jury.award, now=timezone.now())
     assert check.jury_open and check.jury_pending == 8
     assert {"jury_open", "jury_pending"} <= check.warnings.keys()
-    all_scored(jury)
+    jury.score_all()
     assert publication_check(jury.award, now=timezone.now()).jury_pending == 0
 
 
 def test_the_review_shows_public_jury_and_blended_ranks_side_by_side(jury, organizer):
-    all_scored(jury)
+    jury.score_all()
     client = Client()
     client.force_login(organizer)
     text = strip_tags(client.get(f"/admin/results/{jury.award.pk}/").text)
@@ -51,7 +37,7 @@ def test_the_review_shows_public_jury_and_blended_ranks_side_by_side(jury, organ
 
 
 def test_published_winners_come_from_the_blend_and_the_page_states_the_formula(jury, organizer):
-    all_scored(jury)
+    jury.score_all()
     publish(jury, organizer)
     li = PublishedResult.objects.get(nominee=jury.li)
     soren = PublishedResult.objects.get(nominee=jury.soren)
@@ -79,7 +65,7 @@ def test_with_the_public_at_100_percent_nothing_changes(jury, organizer):
 
 
 def test_the_integrity_report_is_published_with_the_results(jury, organizer):
-    all_scored(jury)
+    jury.score_all()
     assert Client().get("/sbia/integrity/").status_code == 404
     publish(jury, organizer, at=timezone.now() + timedelta(hours=1))
     assert IntegrityReport.objects.filter(award=jury.award).exists()

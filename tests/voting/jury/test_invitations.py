@@ -7,11 +7,10 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
-from django.utils import timezone
 from django.utils.html import strip_tags
 
 from awards.models import AwardStaff
-from voting.jury.services import blended_results, scores_save
+from voting.jury.services import blended_results
 from voting.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -84,13 +83,7 @@ def test_bad_input_is_a_400_with_the_reason(desk, jury):
 
 
 def test_removing_a_judge_takes_their_scores_out_of_the_blend(desk, jury):
-    scores_save(
-        award=jury.award,
-        judge=jury.second,
-        nominee=jury.li,
-        scores={jury.expertise.pk: 10, jury.reach.pk: 5},
-        now=timezone.now(),
-    )
+    jury.score(jury.second, jury.li, 10, 5)
     staff = AwardStaff.objects.get(user=jury.second)
     response = desk.post(f"/admin/results/{jury.award.pk}/judges/{staff.pk}/remove/")
     assert response.status_code == 302

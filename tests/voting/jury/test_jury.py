@@ -13,21 +13,10 @@ from voting.jury.services import (
     conflict_declare,
     jury_finalists,
     jury_progress,
-    scores_save,
 )
 from voting.models import AuditEntry, JuryScore
 
 pytestmark = pytest.mark.django_db
-
-
-def score(jury, judge, nominee, expertise, reach, *, now=None):
-    return scores_save(
-        award=jury.award,
-        judge=judge,
-        nominee=nominee,
-        scores={jury.expertise.pk: expertise, jury.reach.pk: reach},
-        now=now or timezone.now(),
-    )
 
 
 def test_the_finalists_are_each_categorys_top_by_counted_votes(jury):
@@ -37,8 +26,8 @@ def test_the_finalists_are_each_categorys_top_by_counted_votes(jury):
 
 
 def test_a_judge_scores_and_changes_their_scores_each_change_audited(jury):
-    score(jury, jury.judge, jury.soren, 7, 3)
-    score(jury, jury.judge, jury.soren, 9, 4)
+    jury.score(jury.judge, jury.soren, 7, 3)
+    jury.score(jury.judge, jury.soren, 9, 4)
     assert dict(
         JuryScore.objects.filter(judge=jury.judge).values_list("criterion__name", "score")
     ) == {"Expertise": 9, "Reach": 4}
@@ -51,36 +40,36 @@ def test_a_judge_scores_and_changes_their_scores_each_change_audited(jury):
 
 def test_scores_outside_the_round_or_the_scale_or_the_finalists_are_refused(jury):
     with pytest.raises(JuryError, match="closed"):
-        score(jury, jury.judge, jury.soren, 7, 3, now=jury.award.jury_closes)
+        jury.score(jury.judge, jury.soren, 7, 3, now=jury.award.jury_closes)
     with pytest.raises(JuryError, match="once voting has closed"):
-        score(jury, jury.judge, jury.soren, 7, 3, now=jury.award.voting_closes - timedelta(1))
+        jury.score(jury.judge, jury.soren, 7, 3, now=jury.award.voting_closes - timedelta(1))
     with pytest.raises(JuryError, match="1 to 5"):
-        score(jury, jury.judge, jury.soren, 7, 6)
+        jury.score(jury.judge, jury.soren, 7, 6)
     with pytest.raises(JuryError, match="not a finalist"):
-        score(jury, jury.judge, jury.nobody, 7, 3)
+        jury.score(jury.judge, jury.nobody, 7, 3)
     assert not JuryScore.objects.exists()
 
 
 def test_a_judge_scoped_to_a_category_scores_only_its_finalists(jury):
     jury.judge.award_roles.get().categories.set([jury.apps])
-    score(jury, jury.judge, jury.chatty, 5, 5)
+    jury.score(jury.judge, jury.chatty, 5, 5)
     with pytest.raises(JuryError, match="not a finalist in your categories"):
-        score(jury, jury.judge, jury.soren, 7, 3)
+        jury.score(jury.judge, jury.soren, 7, 3)
 
 
 def test_someone_who_is_not_a_judge_of_the_award_cannot_score(jury, organizer):
     with pytest.raises(JuryError, match="Only this award's judges"):
-        score(jury, organizer, jury.soren, 7, 3)
+        jury.score(organizer, jury.soren, 7, 3)
 
 
 def test_a_conflict_excuses_the_judge_and_withdraws_their_scores(jury):
-    score(jury, jury.judge, jury.li, 10, 5)
+    jury.score(jury.judge, jury.li, 10, 5)
     conflict_declare(
         award=jury.award, judge=jury.judge, nominee=jury.li, note="My sister", now=timezone.now()
     )
     assert not JuryScore.objects.filter(judge=jury.judge, nominee=jury.li).exists()
     with pytest.raises(JuryError, match="conflict of interest"):
-        score(jury, jury.judge, jury.li, 10, 5)
+        jury.score(jury.judge, jury.li, 10, 5)
     entry = AuditEntry.objects.get(action=AuditEntry.Action.CONFLICT)
     assert entry.reason == "My sister" and entry.detail["nominee"] == jury.li.pk
     progress = {p.judge: p for p in jury_progress(jury.award).judges}
@@ -88,7 +77,7 @@ def test_a_conflict_excuses_the_judge_and_withdraws_their_scores(jury):
 
 
 def test_progress_counts_each_judges_finalists_done_and_pending(jury):
-    score(jury, jury.judge, jury.soren, 8, 4)
+    jury.score(jury.judge, jury.soren, 8, 4)
     progress = jury_progress(jury.award)
     judge = {p.judge: p for p in progress.judges}
     assert (judge[jury.judge].expected, judge[jury.judge].scored) == (4, 1)
@@ -99,9 +88,9 @@ def test_progress_counts_each_judges_finalists_done_and_pending(jury):
 
 def test_the_blend_puts_the_jurys_favourite_ahead_of_a_louder_fan_base(jury):
     for judge in (jury.judge, jury.second):
-        score(jury, judge, jury.soren, 2, 1)
-        score(jury, judge, jury.li, 10, 5)
-        score(jury, judge, jury.ada, 5, 3)
+        jury.score(judge, jury.soren, 2, 1)
+        jury.score(judge, jury.li, 10, 5)
+        jury.score(judge, jury.ada, 5, 3)
     rows = {row.nominee_id: row for row in blended_results(jury.award)[jury.experts.pk]}
     soren, li = rows[jury.soren.pk], rows[jury.li.pk]
     assert (soren.public_rank, li.public_rank) == (1, 2)
@@ -110,9 +99,9 @@ def test_the_blend_puts_the_jurys_favourite_ahead_of_a_louder_fan_base(jury):
 
 
 def test_a_judge_taken_off_the_jury_or_a_category_takes_their_scores_there_along(jury):
-    score(jury, jury.judge, jury.li, 10, 5)
-    score(jury, jury.second, jury.li, 2, 1)
-    score(jury, jury.second, jury.chatty, 2, 1)
+    jury.score(jury.judge, jury.li, 10, 5)
+    jury.score(jury.second, jury.li, 2, 1)
+    jury.score(jury.second, jury.chatty, 2, 1)
     assert {row.nominee_id: row.judges for row in blended_results(jury.award)[jury.experts.pk]}[
         jury.li.pk
     ] == 2
@@ -125,7 +114,7 @@ def test_a_judge_taken_off_the_jury_or_a_category_takes_their_scores_there_along
 
 
 def test_a_lowered_scale_counts_an_earlier_top_score_as_the_top(jury):
-    score(jury, jury.judge, jury.li, 10, 5)
+    jury.score(jury.judge, jury.li, 10, 5)
     Criterion.objects.filter(pk=jury.expertise.pk).update(scale=5)
     li = {row.nominee_id: row for row in blended_results(jury.award)[jury.experts.pk]}[jury.li.pk]
     assert li.jury_score == 1

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 
 from awards.models import Award
-from voting.jury.services import conflict_declare, scores_save
+from voting.jury.services import conflict_declare
 from voting.models import AuditEntry, JuryConflict, JuryScore
 
 pytestmark = pytest.mark.django_db
@@ -104,13 +104,7 @@ def test_judges_give_a_second_factor_like_organizers(jury, settings):
 
 
 def test_the_dashboard_shows_jury_progress_and_its_deadline_in_the_awards_zone(jury, organizer):
-    scores_save(
-        award=jury.award,
-        judge=jury.judge,
-        nominee=jury.li,
-        scores={jury.expertise.pk: 8, jury.reach.pk: 4},
-        now=timezone.now(),
-    )
+    jury.score(jury.judge, jury.li, 8, 4)
     client = Client()
     client.force_login(organizer)
     text = strip_tags(client.get(f"/admin/dashboard/{jury.award.pk}/").text)
@@ -121,13 +115,7 @@ def test_the_dashboard_shows_jury_progress_and_its_deadline_in_the_awards_zone(j
 
 
 def test_the_results_csv_carries_the_jury_and_the_blend(jury, organizer):
-    scores_save(
-        award=jury.award,
-        judge=jury.judge,
-        nominee=jury.li,
-        scores={jury.expertise.pk: 10, jury.reach.pk: 5},
-        now=timezone.now(),
-    )
+    jury.score(jury.judge, jury.li, 10, 5)
     client = Client()
     client.force_login(organizer)
     response = client.get(f"/admin/exports/{jury.award.pk}/results.csv")
@@ -176,13 +164,7 @@ def test_the_rules_state_the_formula_the_round_and_the_criteria(jury):
 
 
 def test_organizers_see_every_judges_score_and_the_csv_carries_them(jury, organizer):
-    scores_save(
-        award=jury.award,
-        judge=jury.judge,
-        nominee=jury.li,
-        scores={jury.expertise.pk: 10, jury.reach.pk: 1},
-        now=timezone.now(),
-    )
+    jury.score(jury.judge, jury.li, 10, 1)
     conflict_declare(
         award=jury.award, judge=jury.second, nominee=jury.li, note="", now=timezone.now()
     )
