@@ -130,6 +130,8 @@ def test_the_results_csv_carries_the_jury_and_the_blend(jury, organizer):
 def test_the_admins_home_leads_a_judge_to_their_finalists(judge_client, jury, organizer):
     home = judge_client.get("/admin/").text
     assert f'href="/admin/jury/{jury.award.pk}/"' in home
+    # Not told, under that link, that they may do nothing.
+    assert "permission" not in home
     other = Client()
     other.force_login(organizer)
     assert "/admin/jury/" not in other.get("/admin/").text
