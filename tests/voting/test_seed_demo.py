@@ -70,3 +70,10 @@ def test_demo_names_and_handles_are_unique():
     call_command("seed_demo")
     names = list(Nominee.objects.values_list("name", flat=True))
     assert len(set(names)) == len(names) == 984
+
+
+def test_the_demo_rules_never_promise_joint_winners_that_its_blend_would_split(client):
+    call_command("seed_demo")
+    rules = client.get("/sbia-2012/rules/").text
+    assert "joint winners" not in rules
+    assert "ties are broken as the formula above says" in rules

@@ -170,6 +170,12 @@ class Command(BaseCommand):
                 # As the awards did from 2014: community 40%, judges 60%.
                 "jury_weight_percent": 60,
                 "jury_closes": closes + JURY_ROUND,
+                # The default speaks of joint winners, which a blend decides otherwise.
+                "rules_ties": (
+                    "Nominees with the same number of counted votes share the place, so a "
+                    "category may have more than five finalists. Among the finalists, ties are "
+                    "broken as the formula above says."
+                ),
             },
         )
         for order, (name, weight, scale) in enumerate(CRITERIA):
