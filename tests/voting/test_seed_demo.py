@@ -77,3 +77,22 @@ def test_the_demo_rules_never_promise_joint_winners_that_its_blend_would_split(c
     rules = client.get("/sbia-2012/rules/").text
     assert "joint winners" not in rules
     assert "ties are broken as the formula above says" in rules
+
+
+def test_the_demo_names_nominees_as_they_write_themselves(client):
+    call_command("seed_demo")
+    li_na = Nominee.objects.get(award__slug="sbia-2012", name="李娜")
+    assert li_na.slug == "li-na"
+    assert Nominee.objects.filter(name="Søren Wójcik", slug="soren-wojcik").exists()
+    assert "李娜" in client.get("/sbia-2012/?q=%E6%9D%8E").text
+    assert "李娜" in client.get(f"/sbia-2012/{li_na.slug}/").text
+
+
+def test_reseeding_a_database_seeded_before_keeps_the_renamed_rows(capsys):
+    call_command("seed_demo")
+    # As an older seed left it: the generated name where "李娜" is now.
+    Nominee.objects.filter(name="李娜").update(name="Chen Okafor II", slug="chen-okafor-ii")
+    before = Nominee.objects.get(slug="chen-okafor-ii").pk
+    call_command("seed_demo")
+    assert Nominee.objects.filter(award__slug="sbia-2012").count() == 984
+    assert Nominee.objects.get(pk=before).name == "李娜"

@@ -15,9 +15,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import slugify
 
 from awards.models import Award, AwardStaff, Category, Criterion, Nominee
+from awards.slugs import name_slug
 from voting.standings.services import standings_recompute
 
 AWARD_SLUG = "sbia-2012"
@@ -40,15 +40,28 @@ CATEGORIES = [
     ("Experts", "experts", 320, ["{topic} expert and author", "Speaker on {topic}"]),
     ("Apps", "apps", 100, ["{topic} for small businesses"]),
 ]
+# Nominees' names as they write them: accents, other scripts, family name first. Each takes the
+# place of a generated name in its category; "was" is that name's slug, so a database seeded
+# before keeps its row (and its votes) under the new name.
+WRITTEN_AS = {
+    ("experts", 0): ("Søren Wójcik", "maya-jovanovic"),
+    ("experts", 1): ("李娜", "chen-okafor-ii"),
+    ("experts", 2): ("Nguyễn Thị Mai", "dana-walsh"),
+    ("journalists", 0): ("佐藤花子", "diego-evans"),
+    ("journalists", 1): ("François Lefèvre", "gabriel-tanaka"),
+    ("leaders", 0): ("김민준", "rafael-eriksen"),
+    ("leaders", 1): ("Αθηνά Παπαδοπούλου", "elena-hughes-ii"),
+    ("leaders", 2): ("Zoë Ólafsdóttir", "grace-quintero"),
+}
 FIRST = (
     "Alex Amara Ben Carla Chen Dana Diego Elena Farah Grace Hana Ian Jamal Jia Kai Laura Liam Maya "
-    "Mei Nadia Noah Omar Priya Quinn Rosa Sam Sofia Tariq Uma Victor Wen Yara Zoe Aaron Bianca "
-    "Camille Devon Esther Felix Gabriel Helena Ivan Julia Keith Lena Marco Nina Oscar Paula Rafael"
+    "Mei Nadia Noah Omar Priya Quinn Rosa Sam Sofía Tariq Uma Victor Wen Yara Zoë Aaron Bianca "
+    "Camille Devon Esther Félix Gabriel Helena Ivan Julia Keith Lena Marco Nina Oscar Paula Rafael"
 ).split()
 LAST = (
-    "Abbott Baker Castillo Dubois Eriksen Fischer Garcia Haddad Ito Jensen Kowalski Laurent Mendes "
-    "Nakamura Okafor Petrov Quintero Rossi Schmidt Tanaka Umar Vasquez Walsh Xu Yilmaz Zimmer Adler "
-    "Brennan Chowdhury Delgado Evans Fontaine Gupta Hughes Ibarra Jovanovic Kim Lindqvist Moreau Novak"
+    "Abbott Baker Castillo Dubois Eriksen Fischer García Haddad Ito Jensen Kowalski Laurent Mendes "
+    "Nakamura Okafor Petrov Quintero Rossi Schmidt Tanaka Umar Vásquez Walsh Xu Yılmaz Zimmer Adler "  # noqa: RUF001 (Turkish dotless i)
+    "Brennan Chowdhury Delgado Evans Fontaine Gupta Hughes Ibarra Jovanović Kim Lindqvist Moreau Novák"
 ).split()
 OUTLETS = "Ledger Gazette Post Journal Herald Review Times Wire Digest Bulletin".split()
 TOPICS = (
@@ -82,6 +95,9 @@ def generated_nominees(rng: random.Random) -> list[dict]:
                 name = f"{rng.choice(PRODUCT_WORDS)} {rng.choice(['', 'Pro', 'Go', 'HQ', 'Cloud'])}".strip()
             else:
                 name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+            was = None
+            if (cat_slug, index) in WRITTEN_AS:
+                name, was = WRITTEN_AS[cat_slug, index]
             base, suffix = name, 2
             while name in used_names:
                 name, suffix = f"{base} {_roman(suffix)}", suffix + 1
@@ -93,7 +109,7 @@ def generated_nominees(rng: random.Random) -> list[dict]:
                 company=f"{rng.choice(COMPANY_WORDS)} {rng.choice(['Labs', 'Co', 'Group'])}",
                 topic=rng.choice(TOPICS),
             )
-            slug = slugify(name)
+            slug = name_slug(name)
             handle = slug.replace("-", "")[:15] + (str(index) if len(slug) > 15 else "")
             rows.append(
                 {
@@ -105,6 +121,7 @@ def generated_nominees(rng: random.Random) -> list[dict]:
                     "twitter_handle": handle[:50],
                     "website": f"https://example.com/{slug}",
                     "audience_size": rng.randint(200, 250_000),
+                    "was": was,
                 }
             )
     return rows
@@ -202,6 +219,7 @@ class Command(BaseCommand):
         existing = {n.slug: n for n in Nominee.objects.filter(award=award)}
         fields = [
             "category",
+            "slug",
             "name",
             "headline",
             "bio",
@@ -212,7 +230,8 @@ class Command(BaseCommand):
         to_create, to_update = [], []
         for row in rows:
             category = categories[row.pop("category_slug")]
-            nominee = existing.get(row["slug"])
+            was = row.pop("was")
+            nominee = existing.get(row["slug"]) or existing.get(was)
             if nominee is None:
                 to_create.append(Nominee(award=award, category=category, **row))
                 continue
