@@ -184,6 +184,14 @@ def test_the_import_preview_and_cluster_confirmation_have_no_serious_violations(
     assert not found, "\n".join(found)
 
 
+def password_step(page, server_url: str) -> None:
+    """The organizer's password, the first of the two steps."""
+    page.goto(server_url + reverse("admin:login"))
+    page.get_by_label("Username").fill("organizer")
+    page.get_by_label("Password").fill("pw-organizer")
+    page.get_by_role("button", name="Log in").click()
+
+
 def test_a_superuser_on_a_phone_enrols_an_authenticator_app_on_accessible_pages(
     browser, live_server, organizer, settings
 ):
@@ -199,10 +207,7 @@ def test_a_superuser_on_a_phone_enrols_an_authenticator_app_on_accessible_pages(
     }
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
     page = context.new_page()
-    page.goto(live_server.url + reverse("admin:login"))
-    page.get_by_label("Username").fill("organizer")
-    page.get_by_label("Password").fill("pw-organizer")
-    page.get_by_role("button", name="Log in").click()
+    password_step(page, live_server.url)
     page.wait_for_load_state()
     assert "/two-factor/" in page.url
     assert page.get_by_role("img", name="QR code for your authenticator app").is_visible()
@@ -221,15 +226,11 @@ def test_a_superuser_on_a_phone_enrols_an_authenticator_app_on_accessible_pages(
     assert not found, "\n".join(found)
 
 
-def test_an_organizer_on_a_phone_signs_in_with_a_passkey(browser, live_server, organizer, settings):
-    """A passkey made on the first sign-in (Chromium's virtual authenticator stands for the
-    phone's screen lock), then the recovery codes, then the admin; the next sign-in asks for
-    the passkey."""
+@pytest.fixture
+def passkey_phone(browser, static_by_finders, settings):
+    """A page at phone size, in real mode's two-factor sign-in, whose Chromium has a virtual
+    authenticator standing for the phone's screen lock."""
     settings.STAFF_TWO_FACTOR = True
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
     page = context.new_page()
     cdp = context.new_cdp_session(page)
@@ -247,10 +248,16 @@ def test_an_organizer_on_a_phone_signs_in_with_a_passkey(browser, live_server, o
             }
         },
     )
-    page.goto(live_server.url + reverse("admin:login"))
-    page.get_by_label("Username").fill("organizer")
-    page.get_by_label("Password").fill("pw-organizer")
-    page.get_by_role("button", name="Log in").click()
+    yield page
+    context.close()
+
+
+def test_an_organizer_on_a_phone_signs_in_with_a_passkey(passkey_phone, live_server, organizer):
+    """A passkey made on the first sign-in (Chromium's virtual authenticator stands for the
+    phone's screen lock), then the recovery codes, then the admin; the next sign-in asks for
+    the passkey."""
+    page = passkey_phone
+    password_step(page, live_server.url)
     page.get_by_role("button", name="Use a passkey").click()
     # Made and given in one: the recovery codes come next.
     page.locator(".laurel-codes").wait_for()
@@ -259,54 +266,26 @@ def test_an_organizer_on_a_phone_signs_in_with_a_passkey(browser, live_server, o
     page.get_by_role("link", name="Continue").click()
     page.wait_for_url(live_server.url + reverse("admin:index"))
     # The next sign-in: the password, then the passkey.
-    context.clear_cookies()
-    page.goto(live_server.url + reverse("admin:login"))
-    page.get_by_label("Username").fill("organizer")
-    page.get_by_label("Password").fill("pw-organizer")
-    page.get_by_role("button", name="Log in").click()
+    page.context.clear_cookies()
+    password_step(page, live_server.url)
     found += [f"passkey sign-in: {v}" for v in serious_violations(page)]
     page.get_by_role("button", name="Sign in with your passkey").click()
     page.wait_for_url(live_server.url + reverse("admin:index"))
-    context.close()
     assert not found, "\n".join(found)
 
 
 def test_a_quick_tap_on_a_passkey_button_is_never_lost_to_slow_translations(
-    browser, live_server, organizer, settings
+    passkey_phone, live_server, organizer
 ):
     """The passkey script's messages come from a separate catalogue: on a slow phone network the
     buttons (making a passkey, signing in with it) must not be offered before they arrive, or a
     tap would do nothing."""
-    settings.STAFF_TWO_FACTOR = True
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
-    page = context.new_page()
-    cdp = context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable")
-    cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-                "automaticPresenceSimulation": True,
-            }
-        },
-    )
+    page = passkey_phone
 
     def tap_while_translations_are_held(heading: str, name: str) -> None:
         held = []
         page.route("**/passkeys/jsi18n/", lambda route: held.append(route))
-        page.goto(live_server.url + reverse("admin:login"))
-        page.get_by_label("Username").fill("organizer")
-        page.get_by_label("Password").fill("pw-organizer")
-        page.get_by_role("button", name="Log in").click()
+        password_step(page, live_server.url)
         page.get_by_role("heading", name=heading).wait_for()
         page.wait_for_timeout(1500)
         button = page.get_by_role("button", name=name)
@@ -322,7 +301,6 @@ def test_a_quick_tap_on_a_passkey_button_is_never_lost_to_slow_translations(
 
     tap_while_translations_are_held("Set up two-factor sign-in", "Use a passkey")
     page.locator(".laurel-codes").wait_for(timeout=10_000)
-    context.clear_cookies()
+    page.context.clear_cookies()
     tap_while_translations_are_held("Two-factor sign-in", "Sign in with your passkey")
     page.wait_for_url(live_server.url + reverse("admin:index"), timeout=10_000)
-    context.close()
