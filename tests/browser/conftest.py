@@ -60,14 +60,16 @@ def sign_in(page, username: str, password: str) -> None:
 
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
+    # Each answer awaited before reading the page: the page before it may still be showing.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log in").click()
     if "/two-factor/" not in page.url:
         return
     device = TOTPDevice.objects.get(user__username=username)
     code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
     page.get_by_role("textbox", name="Code").fill(f"{code:06d}")
-    page.get_by_role("button", name=re.compile("^(Confirm|Sign in)$")).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name=re.compile("^(Confirm|Sign in)$")).click()
     continue_link = page.get_by_role("link", name="Continue")
     if continue_link.count():  # the recovery codes, shown once after enrolling
         continue_link.click()

@@ -137,8 +137,8 @@ def test_the_action_confirmation_page_has_no_serious_violations(desk, live_serve
     page.goto(live_server.url + reverse("admin:voting_vote_changelist"))
     page.locator(f"input[name='{ACTION_CHECKBOX_NAME}']").first.check()
     page.select_option("select[name='action']", "void")
-    page.get_by_role("button", name="Run").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Run").click()
     assert "Void these votes?" in page.content()
     assert serious_violations(page) == []
 
@@ -150,8 +150,8 @@ def test_the_login_and_lockout_pages_have_no_serious_violations(browser, live_se
     for _ in range(settings.AXES_FAILURE_LIMIT):
         page.fill("input[name='username']", "organizer")
         page.fill("input[name='password']", "wrong")
-        page.locator("input[type='submit'], button[type='submit']").first.click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.locator("input[type='submit'], button[type='submit']").first.click()
     assert "Too many failed logins" in page.content()
     found += [f"lockout: {v}" for v in serious_violations(page)]
     context.close()
@@ -168,8 +168,8 @@ def test_the_import_preview_and_cluster_confirmation_have_no_serious_violations(
     page.get_by_label("Award").select_option(label=catalogue.award.name)
     page.get_by_label("File to import").set_input_files(str(upload))
     page.get_by_label("Format").select_option(label="csv")
-    page.get_by_role("button", name="Submit").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Submit").click()
     assert "Ada Byron" in page.content()
     found = [f"import preview: {v}" for v in serious_violations(page)]
 
@@ -177,19 +177,20 @@ def test_the_import_preview_and_cluster_confirmation_have_no_serious_violations(
     act = page.locator("details.laurel-act").first
     act.locator("summary").click()
     act.locator("input[name='reason']").fill("Four new voters from one address")
-    act.get_by_role("button", name="Review the change").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        act.get_by_role("button", name="Review the change").click()
     assert "Confirm the change" in page.content()
     found += [f"cluster confirmation: {v}" for v in serious_violations(page)]
     assert not found, "\n".join(found)
 
 
-def password_step(page, server_url: str) -> None:
+def password_step(page, server_url: str, wait_until: str = "load") -> None:
     """The organizer's password, the first of the two steps."""
     page.goto(server_url + reverse("admin:login"))
     page.get_by_label("Username").fill("organizer")
     page.get_by_label("Password").fill("pw-organizer")
-    page.get_by_role("button", name="Log in").click()
+    with page.expect_navigation(wait_until=wait_until):
+        page.get_by_role("button", name="Log in").click()
 
 
 def test_a_superuser_on_a_phone_enrols_an_authenticator_app_on_accessible_pages(
@@ -208,19 +209,18 @@ def test_a_superuser_on_a_phone_enrols_an_authenticator_app_on_accessible_pages(
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
     page = context.new_page()
     password_step(page, live_server.url)
-    page.wait_for_load_state()
     assert "/two-factor/" in page.url
     assert page.get_by_role("img", name="QR code for your authenticator app").is_visible()
     found = [f"enrol: {v}" for v in serious_violations(page)]
     device = TOTPDevice.objects.get(user=organizer)
     code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
     page.get_by_role("textbox", name="Code").fill(f"{code:06d}")
-    page.get_by_role("button", name="Confirm").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Confirm").click()
     assert page.locator(".laurel-codes li").count() == 10
     found += [f"recovery codes: {v}" for v in serious_violations(page)]
-    page.get_by_role("link", name="Continue").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Continue").click()
     assert page.url == live_server.url + reverse("admin:index")
     context.close()
     assert not found, "\n".join(found)
@@ -285,7 +285,8 @@ def test_a_quick_tap_on_a_passkey_button_is_never_lost_to_slow_translations(
     def tap_while_translations_are_held(heading: str, name: str) -> None:
         held = []
         page.route("**/passkeys/jsi18n/", lambda route: held.append(route))
-        password_step(page, live_server.url)
+        # The held translations keep the page from loading: on once the answer comes.
+        password_step(page, live_server.url, wait_until="commit")
         page.get_by_role("heading", name=heading).wait_for()
         page.wait_for_timeout(1500)
         button = page.get_by_role("button", name=name)
