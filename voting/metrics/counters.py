@@ -35,6 +35,8 @@ OUTCOMES = ("counted", "held", "refused", "rate_limited")
 REFUSALS = (Outcome.ALREADY_VOTED, Outcome.CONFIRM, Outcome.NOT_OPEN, Outcome.CLOSED)
 
 _lock = threading.Lock()
+# Held while a batch is on its way to the store, where a read would find it in neither place.
+_flush_lock = threading.Lock()
 pending: Counter[str] = Counter()  # counted here, not yet in the store
 _memory: Counter[str] = Counter()  # the store itself in embedded mode
 _failed_at = -float("inf")  # time.monotonic() of the store's last failure
@@ -87,25 +89,27 @@ def _flush_forever() -> None:
 def metrics_flush() -> None:
     """Add this process's pending counts to the store; on failure keep them for later."""
     global _failed_at
-    with _lock:
-        if not pending or time.monotonic() < _failed_at + settings.LIMITS_RETRY_SECONDS:
-            return
-        batch = dict(pending)
-        pending.clear()
-    try:
-        store_add(batch)
-    except Exception:
+    with _flush_lock:
         with _lock:
-            pending.update(batch)
-            _failed_at = time.monotonic()
-        log.warning("metrics: Redis unavailable, counting in this process until it is back")
+            if not pending or time.monotonic() < _failed_at + settings.LIMITS_RETRY_SECONDS:
+                return
+            batch = dict(pending)
+            pending.clear()
+        try:
+            store_add(batch)
+        except Exception:
+            with _lock:
+                pending.update(batch)
+                _failed_at = time.monotonic()
+            log.warning("metrics: Redis unavailable, counting in this process until it is back")
 
 
 def _forget_parent() -> None:
     # A forked worker starts from zero: its parent's pending counts are the parent's to add, and
     # a lock held by one of the parent's threads would never be released here.
-    global _lock
+    global _lock, _flush_lock
     _lock = threading.Lock()
+    _flush_lock = threading.Lock()
     pending.clear()
 
 
@@ -125,11 +129,12 @@ def store_add(batch: dict[str, int]) -> None:
 
 def metrics_read() -> dict[str, int]:
     """Every counter: the store's totals plus what this process has not yet written to it."""
-    if settings.REAL_MODE:
-        raw = get_redis_connection("default").hgetall(REDIS_KEY)
-        totals = Counter({key.decode(): int(value) for key, value in raw.items()})
-    else:
-        totals = Counter(_memory)
-    with _lock:
-        totals.update(pending)
+    with _flush_lock:
+        if settings.REAL_MODE:
+            raw = get_redis_connection("default").hgetall(REDIS_KEY)
+            totals = Counter({key.decode(): int(value) for key, value in raw.items()})
+        else:
+            totals = Counter(_memory)
+        with _lock:
+            totals.update(pending)
     return dict(totals)

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -116,6 +117,34 @@ def test_counts_survive_a_failing_store_and_arrive_once_it_is_back(monkeypatch, 
     after = scrape()
     assert votes(after, "counted") - votes(before, "counted") == 2
     assert votes(after, "held") - votes(before, "held") == 1
+
+
+def test_a_scrape_during_a_flush_sees_the_counts_on_their_way_to_the_store(monkeypatch, settings):
+    """The flush thread empties the tally before its write reaches the store: a scrape in between
+    found the counts in neither place (a CI run saw a later scrape 'gain' them)."""
+    settings.LIMITS_RETRY_SECONDS = 0
+    metrics.metrics_flush()
+    before = votes(scrape(), "counted")
+    real_add = metrics.store_add
+    writing = threading.Event()
+
+    def slow_add(batch):
+        writing.set()
+        time.sleep(0.3)
+        real_add(batch)
+
+    def vote_and_flush():
+        metrics.vote_outcome_count(outcome="counted")  # embedded mode flushes here
+        metrics.metrics_flush()  # real mode's thread would, within FLUSH_SECONDS
+
+    monkeypatch.setattr(metrics, "store_add", slow_add)
+    flush = threading.Thread(target=vote_and_flush)
+    flush.start()
+    assert writing.wait(5)
+    during = votes(scrape(), "counted")
+    flush.join()
+    assert during - before == 1
+    assert votes(scrape(), "counted") - before == 1
 
 
 @pytest.mark.skipif(not settings.REAL_MODE, reason="embedded mode is one process by design")
