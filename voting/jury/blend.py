@@ -53,10 +53,6 @@ class Blended:
     jury_rank: int
     blended_rank: int
 
-    @staticmethod
-    def out_of_100(value: Fraction) -> float:
-        return float(value * 100)
-
 
 def judge_score(scores: Mapping[int, int], rubric: Sequence[Rubric]) -> Fraction:
     """One judge's score for one nominee, 0..1: criteria weighted, each as a share of its scale.
@@ -65,18 +61,11 @@ def judge_score(scores: Mapping[int, int], rubric: Sequence[Rubric]) -> Fraction
     if not total:
         return Fraction(0)
     # A score above the scale (the scale lowered after scoring) counts as the top score.
-    return (
-        sum(
-            (
-                Fraction(
-                    item.weight * min(scores.get(item.criterion_id, 1), item.scale), item.scale
-                )
-                for item in rubric
-            ),
-            Fraction(0),
-        )
-        / total
+    weighted = sum(
+        Fraction(item.weight * min(scores.get(item.criterion_id, 1), item.scale), item.scale)
+        for item in rubric
     )
+    return weighted / total
 
 
 def jury_score(contender: Contender, rubric: Sequence[Rubric]) -> Fraction:
@@ -88,14 +77,12 @@ def jury_score(contender: Contender, rubric: Sequence[Rubric]) -> Fraction:
 
 def competition_ranks(keys: Mapping[int, tuple]) -> dict[int, int]:
     """Standard competition ranks, highest key first: equal keys share the place."""
-    ordered = sorted(keys, key=lambda nominee_id: keys[nominee_id], reverse=True)
     ranks: dict[int, int] = {}
-    for position, nominee_id in enumerate(ordered, start=1):
-        previous = ordered[position - 2] if position > 1 else None
-        if previous is not None and keys[previous] == keys[nominee_id]:
-            ranks[nominee_id] = ranks[previous]
-        else:
-            ranks[nominee_id] = position
+    rank, previous = 0, None
+    for position, nominee_id in enumerate(sorted(keys, key=keys.get, reverse=True), start=1):
+        if keys[nominee_id] != previous:
+            rank, previous = position, keys[nominee_id]
+        ranks[nominee_id] = rank
     return ranks
 
 

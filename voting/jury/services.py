@@ -196,10 +196,11 @@ def conflict_declare(
 ) -> AuditEntry:
     """Excuses the judge from this finalist: their scores for it, if any, are withdrawn."""
     _check_may_score(award, judge, nominee, now)
+    note = note.strip()[:300]
     _conflict, created = JuryConflict.objects.get_or_create(
         judge=judge,
         nominee=nominee,
-        defaults={"award": award, "note": note.strip()[:300], "declared_at": now},
+        defaults={"award": award, "note": note, "declared_at": now},
     )
     if not created:
         raise JuryError("You have already declared a conflict of interest with this nominee.")
@@ -211,7 +212,7 @@ def conflict_declare(
         award=award,
         user=judge,
         action=AuditEntry.Action.CONFLICT,
-        reason=note.strip()[:300],
+        reason=note,
         detail={"nominee": nominee.pk, "withdrawn": {str(k): v for k, v in withdrawn.items()}},
     )
 
@@ -301,6 +302,10 @@ class JuryProgress:
     @property
     def done(self) -> int:
         return sum(judge.scored + judge.excused for judge in self.judges)
+
+    @property
+    def pending(self) -> int:
+        return sum(judge.pending for judge in self.judges)
 
     @property
     def pending_judges(self) -> list[JudgeProgress]:

@@ -26,7 +26,7 @@ def award_blend(award: Award, jury: JuryScores | None = None) -> dict[int, Blend
 def jury_pending(award: Award) -> int:
     if not award.has_jury:
         return 0
-    return sum(judge.pending for judge in jury_progress(award).judges)
+    return jury_progress(award).pending
 
 
 def publication_check(award: Award, *, now: datetime) -> PublishCheck:
